@@ -1,0 +1,66 @@
+#pragma once
+// The YAML config file: defaults, sources and pools. Parsing collects every error with its path
+// in the file ("pools[1].signals[0].source: unknown source \"ordrs\""), so `check-config`
+// can print them all at once.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "poolscaler/config/source_spec.h"
+#include "poolscaler/policy/policy.h"
+
+namespace poolscaler::config {
+
+struct Defaults {
+  Duration sample_interval = std::chrono::seconds(5);
+  std::optional<Duration> stale_after;  // unset: 3 × each source's interval
+  Duration timeout = std::chrono::seconds(2);
+  // Raw-mode sources nobody asked about for this long are stopped.
+  Duration raw_source_idle = std::chrono::minutes(10);
+};
+
+struct SignalSpec {
+  std::string source;   // SourceSpec::name in config; source key for raw-mode triggers
+  std::string measure;  // one of the source's measures
+  double lag_threshold = 5;
+  double activation_lag_threshold = 0;
+  // "source/measure", the name decisions report as the winning signal.
+  std::string Name() const { return source + "/" + measure; }
+};
+
+struct PoolSpec {
+  std::string name;
+  std::string metric_name;  // sent in GetMetricSpec; default "pool-<name>"
+  policy::PoolParams params;
+  std::vector<SignalSpec> signals;
+};
+
+struct Config {
+  Defaults defaults;
+  std::vector<SourceSpec> sources;
+  std::vector<PoolSpec> pools;
+
+  const SourceSpec* FindSource(const std::string& name) const;
+  const PoolSpec* FindPool(const std::string& name) const;  // exact name
+};
+
+// The errors of a config that did not parse, each "path: problem".
+struct ConfigErrors {
+  std::vector<std::string> errors;
+};
+
+// Parses YAML text. On failure the status message lists every error, one per line, and
+// `errors_out` (if given) receives them separately. `env` resolves `passwordEnv`/`usernameEnv`
+// (defaults to the process environment); `passwordFile` is read from disk.
+absl::StatusOr<Config> ParseConfig(const std::string& yaml_text,
+                                   std::vector<std::string>* errors_out = nullptr);
+// Reads and parses a file; an unreadable file is one error naming the path.
+absl::StatusOr<Config> LoadConfigFile(const std::string& path,
+                                      std::vector<std::string>* errors_out = nullptr);
+
+// Normalizes a metric name the way KEDA compares them: lowercase, any character outside
+// [a-z0-9-.] replaced by '-'.
+std::string NormalizeMetricName(std::string_view name);
+
+}  // namespace poolscaler::config
