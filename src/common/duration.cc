@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <string>
 
 #include <fmt/format.h>
@@ -39,7 +40,8 @@ absl::StatusOr<Duration> ParseDuration(std::string_view field, std::string_view 
     if (start == i) return Bad(field, text, kExpect);
     std::string number(text.substr(start, i - start));
     if (number.find('.') != number.rfind('.') || number == ".") return Bad(field, text, kExpect);
-    double value = std::stod(number);
+    // strtod, not stod: stod throws on a number too large for a double ("1e400"-length digits).
+    double value = std::strtod(number.c_str(), nullptr);
     size_t unit_start = i;
     while (i < text.size() && !std::isdigit(static_cast<unsigned char>(text[i])) && text[i] != '.') ++i;
     std::string_view unit = text.substr(unit_start, i - unit_start);

@@ -42,7 +42,8 @@ absl::StatusOr<int64_t> ParseInt(std::string_view field, std::string_view text) 
   int64_t v = 0;
   const char* begin = text.data();
   const char* end = begin + text.size();
-  if (!text.empty() && text[0] == '+') ++begin;
+  // from_chars rejects a leading '+'; skip one, but not "+-5".
+  if (text.size() > 1 && text[0] == '+' && text[1] != '-') ++begin;
   auto [ptr, ec] = std::from_chars(begin, end, v);
   if (text.empty() || ec != std::errc() || ptr != end) return Bad(field, text, "a whole number");
   return v;

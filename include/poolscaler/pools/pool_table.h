@@ -1,0 +1,104 @@
+#pragma once
+// PoolTable: every pool's definition, policy history and latest decision. Config pools come from
+// the YAML file; raw pools are implied by raw-mode triggers (one per distinct trigger). The
+// evaluator calls EvaluateAll; gRPC handlers and the metrics collector only read. Watchers
+// (StreamIsActive) are told when a pool's active state changes or the pool goes away.
+// The class is thread-safe; watcher callbacks run on the evaluating thread, outside the lock,
+// and must not block.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "poolscaler/common/time.h"
+#include "poolscaler/policy/policy.h"
+#include "poolscaler/sampler/sample_store.h"
+
+namespace poolscaler::pools {
+
+struct SignalBinding {
+  std::string name;        // "orders/outstanding": source name + measure
+  std::string source_key;  // SampleStore key
+  std::string measure;
+  double lag_threshold = 5;
+  double activation_threshold = 0;
+};
+
+struct PoolDefinition {
+  std::string id;           // table key: the pool name, or "raw:" + trigger key
+  std::string name;         // display name and metric label (secret-free)
+  std::string metric_name;  // what GetMetricSpec announces
+  bool raw = false;
+  policy::PoolParams params;
+  std::vector<SignalBinding> signals;
+};
+
+struct SignalState {
+  std::string name;
+  absl::Status status;  // OK, or why the value is unknown
+  double value = 0;
+  int64_t replicas = 0;
+};
+
+struct PoolState {
+  PoolDefinition definition;
+  // OK, or UNAVAILABLE naming the signal that has no usable value (then `decision` is the last
+  // good one, if any, and is not served).
+  absl::Status status = absl::UnavailableError("not evaluated yet");
+  bool has_decision = false;
+  policy::Decision decision;
+  std::vector<SignalState> signals;
+  TimePoint evaluated_at{};
+  TimePoint decided_at{};
+};
+
+class PoolTable {
+ public:
+  using Watcher = std::function<void(const PoolState&)>;
+
+  // Makes `defs` the config pools; raw pools are untouched. A pool that keeps its id keeps its
+  // policy history and last decision. Watchers of removed pools get a final NOT_FOUND state.
+  void SetConfigPools(std::vector<PoolDefinition> defs);
+  // Adds a raw pool unless present; marks it used at `now`.
+  void EnsureRawPool(const PoolDefinition& def, TimePoint now);
+  void TouchRaw(const std::string& id, TimePoint now);
+  // Drops raw pools unused for longer than `idle` that nobody watches; returns their names.
+  std::vector<std::string> RetireIdleRaw(TimePoint now, Duration idle);
+
+  // Re-evaluates every pool from the store.
+  void EvaluateAll(const sampler::SampleStore& store, TimePoint now);
+
+  std::optional<PoolState> Get(const std::string& id) const;
+  std::vector<PoolState> Snapshot() const;
+  // Source keys used by raw pools (so the runtime keeps those sources alive).
+  std::vector<std::string> RawSourceKeys() const;
+
+  // Registers a watcher of pool `id`; returns a handle for Unwatch.
+  uint64_t Watch(const std::string& id, Watcher watcher);
+  void Unwatch(uint64_t handle);
+
+ private:
+  struct Entry {
+    PoolState state;
+    policy::PoolHistory history;
+    std::optional<TimePoint> raw_last_used;
+  };
+  struct WatcherEntry {
+    std::string id;
+    Watcher fn;
+  };
+  // Collects the callbacks to run for `id` with `state`; mu_ held.
+  void CollectNotifications(const std::string& id, const PoolState& state,
+                            std::vector<std::pair<Watcher, PoolState>>* out) const;
+
+  mutable std::mutex mu_;
+  std::map<std::string, Entry> pools_;             // guarded by mu_
+  std::map<uint64_t, WatcherEntry> watchers_;      // guarded by mu_
+  uint64_t next_handle_ = 1;                       // guarded by mu_
+};
+
+}  // namespace poolscaler::pools

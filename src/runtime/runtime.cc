@@ -1,0 +1,240 @@
+#include "poolscaler/runtime/runtime.h"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "poolscaler/common/log.h"
+#include "poolscaler/pools/evaluator.h"
+#include "poolscaler/pools/pool_table.h"
+#include "poolscaler/sampler/registry.h"
+#include "poolscaler/sampler/sample_store.h"
+#include "poolscaler/sampler/sampler.h"
+#include "poolscaler/server/grpc_server.h"
+#include "poolscaler/server/scaler_core.h"
+#include "poolscaler/sources/source.h"
+#include "poolscaler/telemetry/http_server.h"
+#include "poolscaler/telemetry/metrics.h"
+#include "poolscaler/telemetry/pools_json.h"
+#include "poolscaler/telemetry/state_collector.h"
+
+namespace poolscaler::runtime {
+
+// Everything the runtime owns, in construction order (destroyed in reverse).
+struct Runtime::Parts {
+  explicit Parts(const Options& o)
+      : clock(RealClock::Instance()),
+        factory(sources::MakeDefaultFactory()),
+        sampler(store, clock, o.sampler_threads),
+        registry(*factory, sampler, store),
+        evaluator(table, store, clock, o.evaluate_tick),
+        metrics(o.version),
+        core({[this] { return Config(); }, &registry, &table, &store, &clock}),
+        grpc(core, metrics),
+        http(metrics, {[this] { return ready ? ready() : absl::OkStatus(); },
+                       [this] { return telemetry::PoolsJson(table.Snapshot(), clock.Now()); }}) {}
+
+  std::shared_ptr<const config::Config> Config() const {
+    std::lock_guard lock(config_mu);
+    return config;
+  }
+  void SetConfig(std::shared_ptr<const config::Config> c) {
+    std::lock_guard lock(config_mu);
+    config = std::move(c);
+  }
+
+  const Clock& clock;
+  mutable std::mutex config_mu;
+  std::shared_ptr<const config::Config> config;  // guarded by config_mu; never null once set
+  std::unique_ptr<sources::SourceFactory> factory;
+  sampler::SampleStore store;
+  sampler::Sampler sampler;
+  sampler::SourceRegistry registry;
+  pools::PoolTable table;
+  pools::Evaluator evaluator;
+  telemetry::Metrics metrics;
+  server::ScalerCore core;
+  server::GrpcServer grpc;
+  std::function<absl::Status()> ready;
+  telemetry::HttpServer http;
+};
+
+namespace {
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(fmt::format("cannot read config file {}", path));
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+double UnixNow() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+Runtime::Runtime(Options options) : options_(std::move(options)) {}
+
+Runtime::~Runtime() { Stop(); }
+
+absl::Status Runtime::Apply(std::shared_ptr<const config::Config> cfg) {
+  absl::StatusOr<std::map<std::string, std::string>> keys =
+      parts_->registry.ApplyConfig(cfg->sources);
+  if (!keys.ok()) return keys.status();
+  std::vector<pools::PoolDefinition> defs;
+  for (const config::PoolSpec& p : cfg->pools) {
+    pools::PoolDefinition def;
+    def.id = p.name;
+    def.name = p.name;
+    def.metric_name = p.metric_name;
+    def.params = p.params;
+    for (const config::SignalSpec& s : p.signals) {
+      def.signals.push_back({s.Name(), keys->at(s.source), s.measure, s.lag_threshold,
+                             s.activation_lag_threshold});
+    }
+    defs.push_back(std::move(def));
+  }
+  // The config pointer first: stream watchers re-read specs from it when the table notifies.
+  parts_->SetConfig(cfg);
+  parts_->table.SetConfigPools(std::move(defs));
+  parts_->evaluator.EvaluateNow();
+  return absl::OkStatus();
+}
+
+absl::Status Runtime::Start() {
+  parts_ = std::make_unique<Parts>(options_);
+  Parts& p = *parts_;
+  p.ready = [this] { return Ready(); };
+  std::shared_ptr<const config::Config> cfg = std::make_shared<config::Config>();
+  if (!options_.config_path.empty()) {
+    absl::StatusOr<std::string> text = ReadFile(options_.config_path);
+    if (!text.ok()) return text.status();
+    absl::StatusOr<config::Config> parsed = config::ParseConfig(*text);
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(fmt::format("{} is invalid:\n{}", options_.config_path,
+                                                    std::string(parsed.status().message())));
+    }
+    cfg = std::make_shared<config::Config>(std::move(*parsed));
+    config_fingerprint_ = *text;
+  }
+  p.sampler.Start();
+  if (absl::Status st = Apply(cfg); !st.ok()) {
+    p.sampler.Stop();
+    return st;
+  }
+  p.metrics.AddCollector(std::make_shared<telemetry::StateCollector>(p.store, p.table, p.clock));
+  p.evaluator.Start();
+  if (absl::Status st = p.grpc.Start(options_.grpc_listen); !st.ok()) {
+    Stop();
+    return st;
+  }
+  if (absl::Status st = p.http.Start(options_.http_listen); !st.ok()) {
+    Stop();
+    return st;
+  }
+  {
+    std::lock_guard lock(stop_mu_);
+    stopping_ = false;
+  }
+  maintenance_ = std::thread([this] { Maintain(); });
+  log::Info("poolscaler serving",
+            {{"grpc", fmt::format("{}", p.grpc.port())},
+             {"http", fmt::format("{}", p.http.port())},
+             {"config", options_.config_path.empty() ? "(none: raw mode only)" : options_.config_path},
+             {"sources", fmt::format("{}", cfg->sources.size())},
+             {"pools", fmt::format("{}", cfg->pools.size())}});
+  return absl::OkStatus();
+}
+
+absl::Status Runtime::Reload() {
+  if (options_.config_path.empty() || !parts_) return absl::OkStatus();
+  std::lock_guard lock(reload_mu_);
+  absl::StatusOr<std::string> text = ReadFile(options_.config_path);
+  absl::Status result;
+  std::vector<std::string> errors;
+  if (!text.ok()) {
+    result = text.status();
+    errors.push_back(std::string(text.status().message()));
+  } else {
+    absl::StatusOr<config::Config> parsed = config::ParseConfig(*text, &errors);
+    if (!parsed.ok()) {
+      result = parsed.status();
+    } else {
+      result = Apply(std::make_shared<config::Config>(std::move(*parsed)));
+      if (!result.ok()) errors.push_back(std::string(result.message()));
+    }
+    config_fingerprint_ = *text;  // do not retry the same broken content every poll
+  }
+  parts_->metrics.RecordReload(result.ok(), UnixNow());
+  if (result.ok()) {
+    log::Info("config reloaded", {{"config", options_.config_path}});
+  } else {
+    for (const std::string& e : errors) {
+      log::Error("config reload failed; keeping the last good config",
+                 {{"config", options_.config_path}, {"error", e}});
+    }
+  }
+  return result;
+}
+
+void Runtime::Maintain() {
+  TimePoint next_sweep = SteadyClock::now() + options_.maintenance_interval;
+  std::unique_lock lock(stop_mu_);
+  while (!stopping_) {
+    stop_cv_.wait_for(lock, options_.config_poll, [this] { return stopping_; });
+    if (stopping_) break;
+    lock.unlock();
+    if (!options_.config_path.empty()) {
+      absl::StatusOr<std::string> text = ReadFile(options_.config_path);
+      bool changed;
+      {
+        std::lock_guard reload_lock(reload_mu_);
+        changed = !text.ok() || *text != config_fingerprint_;
+      }
+      // An unreadable file (mid-update of a ConfigMap) is retried next poll, not reported.
+      if (text.ok() && changed) (void)Reload();
+    }
+    if (SteadyClock::now() >= next_sweep) {
+      next_sweep = SteadyClock::now() + options_.maintenance_interval;
+      Duration idle = parts_->Config()->defaults.raw_source_idle;
+      TimePoint now = parts_->clock.Now();
+      for (const std::string& name : parts_->table.RetireIdleRaw(now, idle)) {
+        log::Info("raw trigger retired: no request for the idle period", {{"pool", name}});
+      }
+      for (const std::string& key : parts_->table.RawSourceKeys()) parts_->registry.Touch(key, now);
+      parts_->registry.RetireIdle(now, idle);
+    }
+    lock.lock();
+  }
+}
+
+void Runtime::Stop() {
+  {
+    std::lock_guard lock(stop_mu_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  if (maintenance_.joinable()) maintenance_.join();
+  if (!parts_) return;
+  parts_->grpc.Shutdown(options_.shutdown_grace);
+  parts_->http.Stop();
+  parts_->evaluator.Stop();
+  parts_->sampler.Stop();
+  parts_.reset();
+}
+
+int Runtime::grpc_port() const { return parts_ ? parts_->grpc.port() : 0; }
+int Runtime::http_port() const { return parts_ ? parts_->http.port() : 0; }
+
+absl::Status Runtime::Ready() const {
+  if (!parts_) return absl::UnavailableError("not started");
+  if (!parts_->store.AllAttempted()) {
+    return absl::UnavailableError("waiting for the first sample of every source");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace poolscaler::runtime

@@ -1,0 +1,103 @@
+#include "poolscaler/server/scaler_core.h"
+
+#include <fmt/format.h>
+
+#include <cctype>
+
+#include "poolscaler/common/text.h"
+
+namespace poolscaler::server {
+
+bool MetricNameMatches(const std::string& requested, const std::string& ours) {
+  if (requested.empty()) return true;
+  std::string req = config::NormalizeMetricName(requested);
+  std::string want = config::NormalizeMetricName(ours);
+  if (req == want) return true;
+  // KEDA names HPA metrics "s<index>-<name>"; it strips the prefix, but tolerate it anyway.
+  if (req.size() > 2 && req[0] == 's' && std::isdigit(static_cast<unsigned char>(req[1]))) {
+    size_t dash = req.find('-');
+    if (dash != std::string::npos && req.substr(dash + 1) == want) return true;
+  }
+  return false;
+}
+
+ScalerCore::ScalerCore(Deps deps) : deps_(std::move(deps)) {}
+
+absl::StatusOr<Target> ScalerCore::Resolve(const Metadata& metadata) {
+  std::shared_ptr<const config::Config> cfg = deps_.config();
+  absl::StatusOr<config::TriggerSpec> trigger = config::ParseTrigger(metadata, cfg->defaults);
+  if (!trigger.ok()) return trigger.status();
+  Target t;
+  if (trigger->mode == config::TriggerSpec::Mode::kPool) {
+    const config::PoolSpec* pool = cfg->FindPool(trigger->pool);
+    if (!pool) {
+      return absl::NotFoundError(fmt::format("pool {} is not in the config", Quote(trigger->pool)));
+    }
+    t.pool_id = pool->name;
+    t.metric_name = pool->metric_name;
+    t.target = 1;
+    return t;
+  }
+  TimePoint now = deps_.clock->Now();
+  absl::StatusOr<std::string> key = deps_.registry->EnsureRaw(trigger->source, now);
+  if (!key.ok()) return key.status();
+  std::optional<config::SourceSpec> live = deps_.registry->Find(*key);
+  std::string source_name = live ? live->name : trigger->source.name;
+
+  pools::PoolDefinition def;
+  def.id = "raw:" + trigger->Key();
+  def.name = "raw/" + trigger->metric_name;
+  def.metric_name = trigger->metric_name;
+  def.raw = true;
+  def.params = trigger->params;
+  def.signals.push_back({source_name + "/" + trigger->signal.measure, *key,
+                         trigger->signal.measure, trigger->signal.lag_threshold,
+                         trigger->signal.activation_lag_threshold});
+  deps_.table->EnsureRawPool(def, now);
+
+  t.pool_id = def.id;
+  t.raw = true;
+  t.metric_name = trigger->metric_name;
+  t.target = trigger->signal.lag_threshold;
+  t.source_key = *key;
+  t.measure = trigger->signal.measure;
+  return t;
+}
+
+absl::StatusOr<MetricSpecAnswer> ScalerCore::MetricSpec(const Metadata& metadata) {
+  absl::StatusOr<Target> t = Resolve(metadata);
+  if (!t.ok()) return t.status();
+  return MetricSpecAnswer{t->metric_name, t->target};
+}
+
+absl::StatusOr<double> ScalerCore::MetricValue(const Metadata& metadata,
+                                               const std::string& metric_name) {
+  absl::StatusOr<Target> t = Resolve(metadata);
+  if (!t.ok()) return t.status();
+  if (!MetricNameMatches(metric_name, t->metric_name)) {
+    return absl::NotFoundError(fmt::format("metric {} is not served for this trigger (it serves {})",
+                                           Quote(metric_name), Quote(t->metric_name)));
+  }
+  if (t->raw) return deps_.store->Value(t->source_key, t->measure, deps_.clock->Now());
+  std::optional<pools::PoolState> st = deps_.table->Get(t->pool_id);
+  if (!st) return absl::NotFoundError(fmt::format("pool {} is not in the config", Quote(t->pool_id)));
+  if (!st->status.ok()) return absl::UnavailableError(std::string(st->status.message()));
+  return static_cast<double>(st->decision.desired);
+}
+
+absl::StatusOr<bool> ScalerCore::ActiveOf(const Target& target) const {
+  std::optional<pools::PoolState> st = deps_.table->Get(target.pool_id);
+  if (!st) {
+    return absl::NotFoundError(fmt::format("pool {} is not in the config", Quote(target.pool_id)));
+  }
+  if (!st->status.ok()) return absl::UnavailableError(std::string(st->status.message()));
+  return st->decision.active;
+}
+
+absl::StatusOr<bool> ScalerCore::IsActive(const Metadata& metadata) {
+  absl::StatusOr<Target> t = Resolve(metadata);
+  if (!t.ok()) return t.status();
+  return ActiveOf(*t);
+}
+
+}  // namespace poolscaler::server
