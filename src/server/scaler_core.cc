@@ -59,8 +59,6 @@ absl::StatusOr<Target> ScalerCore::Resolve(const Metadata& metadata) {
   t.raw = true;
   t.metric_name = trigger->metric_name;
   t.target = trigger->signal.lag_threshold;
-  t.source_key = *key;
-  t.measure = trigger->signal.measure;
   return t;
 }
 
@@ -78,10 +76,12 @@ absl::StatusOr<double> ScalerCore::MetricValue(const Metadata& metadata,
     return absl::NotFoundError(fmt::format("metric {} is not served for this trigger (it serves {})",
                                            Quote(metric_name), Quote(t->metric_name)));
   }
-  if (t->raw) return deps_.store->Value(t->source_key, t->measure, deps_.clock->Now());
+  // Value and activity come from the same evaluation, so GetMetrics and IsActive agree.
   std::optional<pools::PoolState> st = deps_.table->Get(t->pool_id);
   if (!st) return absl::NotFoundError(fmt::format("pool {} is not in the config", Quote(t->pool_id)));
   if (!st->status.ok()) return absl::UnavailableError(std::string(st->status.message()));
+  if (!st->has_decision) return absl::UnavailableError("first sample pending");
+  if (t->raw) return st->signals.empty() ? 0.0 : st->signals.front().value;
   return static_cast<double>(st->decision.desired);
 }
 
@@ -91,6 +91,7 @@ absl::StatusOr<bool> ScalerCore::ActiveOf(const Target& target) const {
     return absl::NotFoundError(fmt::format("pool {} is not in the config", Quote(target.pool_id)));
   }
   if (!st->status.ok()) return absl::UnavailableError(std::string(st->status.message()));
+  if (!st->has_decision) return absl::UnavailableError("first sample pending");
   return st->decision.active;
 }
 

@@ -30,9 +30,6 @@ struct Target {
   bool raw = false;
   std::string metric_name;
   double target = 1;
-  // Raw mode: the value served by GetMetrics.
-  std::string source_key;
-  std::string measure;
 };
 
 class ScalerCore {
