@@ -30,8 +30,8 @@ struct GroupInfo {
 
 // Undelivered entries when Redis's lag is usable: min(lag, length), because undelivered
 // entries are a subset of the entries that exist (this corrects the XTRIM over-count).
-// Returns nullopt when `lag` is missing: the caller must count entries after
-// `last_delivered` itself (XRANGE).
+// Returns nullopt when `lag` is missing (or negative, which Redis never sends): the caller must
+// count entries after `last_delivered` itself (XRANGE). A negative length counts as 0.
 std::optional<int64_t> UndeliveredFromLag(const GroupInfo& info);
 
 }  // namespace poolscaler::sources

@@ -6,6 +6,7 @@
 //                an XRANGE scan only when Redis cannot tell the lag (XDEL past the group).
 #include <memory>
 
+#include "poolscaler/common/time.h"
 #include "poolscaler/sources/source.h"
 
 namespace poolscaler::sources {
@@ -16,11 +17,15 @@ class RedisConnectionPool;
 // one connection (calls on it are serialized). Thread-safe.
 class RedisStreamsFactory {
  public:
-  RedisStreamsFactory();
+  RedisStreamsFactory();  // uses RealClock::Instance()
+  // `clock` (for backoff and per-call timeouts) must outlive the factory and its sources.
+  explicit RedisStreamsFactory(const Clock& clock);
   ~RedisStreamsFactory();
+  // Errors: INVALID_ARGUMENT when `spec` is not a valid redis-streams spec. Never connects.
   absl::StatusOr<std::unique_ptr<Source>> Create(const config::SourceSpec& spec);
 
  private:
+  const Clock& clock_;
   std::shared_ptr<RedisConnectionPool> pool_;
 };
 

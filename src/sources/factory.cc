@@ -1,0 +1,28 @@
+#include <fmt/format.h>
+#include "absl/status/status.h"
+#include "poolscaler/common/text.h"
+#include "poolscaler/sources/redis_streams.h"
+#include "poolscaler/sources/source.h"
+
+namespace poolscaler::sources {
+namespace {
+
+// Dispatches on SourceSpec::kind to the factory of each supported backend. Thread-safe because
+// every backend factory is.
+class DefaultFactory final : public SourceFactory {
+ public:
+  absl::StatusOr<std::unique_ptr<Source>> Create(const config::SourceSpec& spec) override {
+    if (spec.kind == config::kRedisStreams) return redis_streams_.Create(spec);
+    return absl::InvalidArgumentError(
+        fmt::format("source {}: unknown kind {}", Quote(spec.name), Quote(spec.kind)));
+  }
+
+ private:
+  RedisStreamsFactory redis_streams_;
+};
+
+}  // namespace
+
+std::unique_ptr<SourceFactory> MakeDefaultFactory() { return std::make_unique<DefaultFactory>(); }
+
+}  // namespace poolscaler::sources

@@ -1,0 +1,58 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "poolscaler/sources/source.h"
+
+namespace poolscaler::sources {
+namespace {
+
+using ::testing::HasSubstr;
+
+config::SourceSpec RedisSpec() {
+  config::SourceSpec spec;
+  spec.name = "orders";
+  spec.kind = config::kRedisStreams;
+  config::RedisStreamsParams params;
+  params.host = "127.0.0.1";
+  params.stream = "orders";
+  spec.params = params;
+  return spec;
+}
+
+TEST(DefaultFactoryTest, UnknownKindIsInvalidArgument) {
+  auto factory = MakeDefaultFactory();
+  config::SourceSpec spec = RedisSpec();
+  spec.kind = "carrier-pigeon";
+  auto source = factory->Create(spec);
+  ASSERT_FALSE(source.ok());
+  EXPECT_EQ(source.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(source.status().message()), HasSubstr("unknown kind \"carrier-pigeon\""));
+}
+
+TEST(DefaultFactoryTest, CreatesRedisStreamsWithoutConnecting) {
+  auto factory = MakeDefaultFactory();
+  config::SourceSpec spec = RedisSpec();
+  spec.params = [] {
+    config::RedisStreamsParams params;
+    params.host = "127.0.0.1";
+    params.port = 1;  // nothing listens there; Create must not care
+    params.stream = "orders";
+    return params;
+  }();
+  auto source = factory->Create(spec);
+  ASSERT_TRUE(source.ok()) << source.status();
+  EXPECT_EQ((*source)->spec().name, "orders");
+}
+
+TEST(DefaultFactoryTest, IncompleteRedisSpecIsInvalidArgument) {
+  auto factory = MakeDefaultFactory();
+  config::SourceSpec no_stream = RedisSpec();
+  std::get<config::RedisStreamsParams>(no_stream.params).stream.clear();
+  EXPECT_EQ(factory->Create(no_stream).status().code(), absl::StatusCode::kInvalidArgument);
+  config::SourceSpec bad_port = RedisSpec();
+  std::get<config::RedisStreamsParams>(bad_port.params).port = 70000;
+  EXPECT_EQ(factory->Create(bad_port).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace poolscaler::sources
