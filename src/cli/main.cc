@@ -11,6 +11,7 @@
 #include "poolscaler/common/log.h"
 #include "poolscaler/config/config.h"
 #include "poolscaler/runtime/runtime.h"
+#include "probe.h"
 
 #ifndef POOLSCALER_VERSION
 #define POOLSCALER_VERSION "dev"
@@ -53,6 +54,8 @@ int Serve(runtime::Options options) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // A broker that closes its socket must surface as an error on that call, not kill us.
+  std::signal(SIGPIPE, SIG_IGN);
 
   runtime::Runtime rt(std::move(options));
   if (absl::Status st = rt.Start(); !st.ok()) {
@@ -105,6 +108,18 @@ int main(int argc, char** argv) {
   auto* check = app.add_subcommand("check-config", "Validate a config file and print every error");
   check->add_option("file", check_path, "Config file")->required();
 
+  cli::ProbeOptions probe_options;
+  std::vector<std::string> probe_metadata;
+  auto* probe = app.add_subcommand(
+      "probe", "Ask a running poolscaler what KEDA would be told for a trigger's metadata");
+  probe->add_option("--address", probe_options.address, "poolscaler gRPC address")
+      ->capture_default_str();
+  probe->add_option("metadata", probe_metadata, "Trigger metadata as key=value pairs")
+      ->required();
+  probe->add_option("--timeout-ms", probe_options.timeout_ms, "Deadline of each call")
+      ->capture_default_str();
+  probe->add_flag("--json", probe_options.json, "Print one JSON object");
+
   app.add_subcommand("version", "Print the version");
 
   try {
@@ -119,6 +134,17 @@ int main(int argc, char** argv) {
   try {
     if (*serve) return Serve(std::move(options));
     if (*check) return CheckConfig(check_path);
+    if (*probe) {
+      for (const std::string& kv : probe_metadata) {
+        size_t eq = kv.find('=');
+        if (eq == std::string::npos || eq == 0) {
+          std::fprintf(stderr, "probe: expected key=value, got \"%s\"\n", kv.c_str());
+          return 2;
+        }
+        probe_options.metadata[kv.substr(0, eq)] = kv.substr(eq + 1);
+      }
+      return cli::Probe(probe_options);
+    }
     std::printf("poolscaler %s\n", POOLSCALER_VERSION);
     return 0;
   } catch (const std::exception& e) {
