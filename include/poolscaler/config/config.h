@@ -50,9 +50,10 @@ struct ConfigErrors {
   std::vector<std::string> errors;
 };
 
-// Parses YAML text. On failure the status message lists every error, one per line, and
-// `errors_out` (if given) receives them separately. `env` resolves `passwordEnv`/`usernameEnv`
-// (defaults to the process environment); `passwordFile` is read from disk.
+// Parses YAML text. On failure (INVALID_ARGUMENT) the status message lists every error, one per
+// line, each "path (line N): problem", and `errors_out` (if given) receives them separately (it is
+// cleared on success). `passwordEnv`/`usernameEnv` are read from the process environment and
+// `passwordFile` from disk, at parse time. Never throws; secrets never appear in errors.
 absl::StatusOr<Config> ParseConfig(const std::string& yaml_text,
                                    std::vector<std::string>* errors_out = nullptr);
 // Reads and parses a file; an unreadable file is one error naming the path.

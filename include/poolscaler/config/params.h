@@ -2,6 +2,8 @@
 // ParamReader: typed, error-collecting access to a flat key → string map. Both the YAML config
 // (one map per source or signal entry) and KEDA trigger metadata are read through it, so both
 // report errors the same way: `<path><key>: <problem> (value "<value>")`, secrets never quoted.
+#include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <set>
@@ -39,12 +41,26 @@ class ParamReader {
   // Marks keys as accepted without reading them (KEDA's own keys such as scalerAddress).
   void Ignore(std::initializer_list<std::string_view> keys);
 
-  // Records a custom error about `key` (value quoted unless `secret`).
+  // Records a custom error about `key`. The value is quoted unless `secret`, the key is missing,
+  // or the key looks secret (*FromEnv, or its name contains password/secret/token/...).
   void Fail(std::string_view key, std::string_view problem, bool secret = false);
   // Records an error about the entry as a whole (not about one key).
   void FailEntry(std::string_view problem);
-  // Records an "unknown key" error for every key no getter or Ignore touched.
-  void RejectUnknown(std::string_view context);
+  // Records `<path><key>: unknown key "<key>" (value "<value>")` for every key no getter or
+  // Ignore touched; `context`, if not empty, is appended to each message after "; ".
+  // Values of keys that look secret (*FromEnv, password, token, ...) are not quoted.
+  void RejectUnknown(std::string_view context = "");
+  // Keys no getter or Ignore has touched yet, in key order.
+  std::vector<std::string> UnusedKeys() const;
+
+  // YAML only: the 1-based line of each key and of the entry, so messages read
+  // "<path><key> (line N): …", and the keys whose value is a list or map rather than a single
+  // value (a getter on one of those records "expected a single value" and gives std::nullopt).
+  void SetYamlInfo(std::map<std::string, int, std::less<>> key_lines, int entry_line,
+                   std::set<std::string, std::less<>> structured_keys);
+  // "<path><key>" plus " (line N)" when the line is known (the entry's line for a missing key):
+  // the start of every message.
+  std::string Where(std::string_view key) const;
 
   const std::vector<std::string>& errors() const { return errors_; }
   bool ok() const { return errors_.empty(); }
@@ -52,11 +68,15 @@ class ParamReader {
 
  private:
   std::optional<std::string> Raw(std::string_view key);
+  void FailValue(std::string_view key, std::string_view problem);  // always quotes the value
 
   const KeyValues& values_;
   std::string path_;
   std::set<std::string, std::less<>> used_;
   std::vector<std::string> errors_;
+  std::map<std::string, int, std::less<>> key_lines_;
+  int entry_line_ = 0;
+  std::set<std::string, std::less<>> structured_;
 };
 
 }  // namespace poolscaler::config

@@ -1,0 +1,160 @@
+#include "poolscaler/config/config.h"
+
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "config_parts.h"
+#include "yaml_entry.h"
+
+namespace poolscaler::config {
+namespace {
+
+constexpr size_t kMaxConfigBytes = 16 << 20;
+
+void ParseDefaults(const YAML::Node& node, Defaults* out, std::vector<std::string>* errors) {
+  if (node.IsNull()) return;
+  std::optional<YamlEntry> entry = ReadEntry(node, "defaults", errors);
+  if (!entry) return;
+  ParamReader r = MakeReader(*entry, "defaults");
+  if (std::optional<Duration> v = r.DurationValue("sampleInterval")) {
+    if (*v <= Duration::zero()) r.Fail("sampleInterval", "must be greater than 0");
+    else out->sample_interval = *v;
+  }
+  if (std::optional<Duration> v = r.DurationValue("staleAfter")) {
+    if (*v < out->sample_interval) r.Fail("staleAfter", "must be at least sampleInterval");
+    else out->stale_after = *v;
+  }
+  if (std::optional<Duration> v = r.DurationValue("timeout")) {
+    if (*v <= Duration::zero()) r.Fail("timeout", "must be greater than 0");
+    else if (*v > out->sample_interval) r.Fail("timeout", "must not exceed sampleInterval");
+    else out->timeout = *v;
+  }
+  if (std::optional<Duration> v = r.DurationValue("rawSourceIdle")) {
+    if (*v <= Duration::zero()) r.Fail("rawSourceIdle", "must be greater than 0");
+    else out->raw_source_idle = *v;
+  }
+  r.RejectUnknown();
+  errors->insert(errors->end(), r.errors().begin(), r.errors().end());
+}
+
+void ParseRoot(const YAML::Node& root, Config* config, std::vector<std::string>* errors) {
+  if (root.IsNull()) return;  // an empty file: no sources, no pools
+  if (!root.IsMap()) {
+    errors->push_back(NodeError("", root, "expected a map with \"defaults\", \"sources\", \"pools\""));
+    return;
+  }
+  std::optional<YamlEntry> entry = ReadEntry(root, "", errors);
+  if (!entry) return;
+  ParamReader r = MakeReader(*entry, "");
+  r.Ignore({"defaults", "sources", "pools"});
+  r.RejectUnknown("expected \"defaults\", \"sources\" or \"pools\"");
+  errors->insert(errors->end(), r.errors().begin(), r.errors().end());
+  // Sections are read in dependency order, whatever their order in the file.
+  if (auto it = entry->nodes.find("defaults"); it != entry->nodes.end()) {
+    ParseDefaults(it->second, &config->defaults, errors);
+  }
+  std::set<std::string> broken_sources;
+  if (auto it = entry->nodes.find("sources"); it != entry->nodes.end()) {
+    ParseSources(it->second, config, &broken_sources, errors);
+  }
+  if (auto it = entry->nodes.find("pools"); it != entry->nodes.end()) {
+    ParsePools(it->second, broken_sources, config, errors);
+  }
+}
+
+std::string YamlSyntaxError(const YAML::Exception& e) {
+  if (e.mark.is_null()) return fmt::format("config: invalid YAML: {}", e.msg);
+  return fmt::format("config (line {}, column {}): invalid YAML: {}", e.mark.line + 1,
+                     e.mark.column + 1, e.msg);
+}
+
+absl::Status Failure(const std::vector<std::string>& errors,
+                     std::vector<std::string>* errors_out) {
+  if (errors_out != nullptr) *errors_out = errors;
+  return absl::InvalidArgumentError(fmt::format("{}", fmt::join(errors, "\n")));
+}
+
+}  // namespace
+
+const SourceSpec* Config::FindSource(const std::string& name) const {
+  for (const SourceSpec& s : sources) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
+const PoolSpec* Config::FindPool(const std::string& name) const {
+  for (const PoolSpec& p : pools) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
+
+absl::StatusOr<Config> ParseConfig(const std::string& yaml_text,
+                                   std::vector<std::string>* errors_out) {
+  Config config;
+  std::vector<std::string> errors;
+  try {
+    ParseRoot(YAML::Load(yaml_text), &config, &errors);
+  } catch (const YAML::Exception& e) {
+    errors.push_back(YamlSyntaxError(e));
+  } catch (const std::exception& e) {
+    errors.push_back(fmt::format("config: cannot parse: {}", e.what()));
+  }
+  if (!errors.empty()) return Failure(errors, errors_out);
+  if (errors_out != nullptr) errors_out->clear();
+  return config;
+}
+
+std::optional<std::string> ReadFileText(const std::string& path, size_t max_bytes,
+                                        std::string* error) {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!file) {
+    *error = std::strerror(errno);
+    return std::nullopt;
+  }
+  std::string text;
+  char buf[8192];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, file.get())) > 0) {
+    text.append(buf, n);
+    if (text.size() > max_bytes) {
+      *error = fmt::format("larger than {} bytes", max_bytes);
+      return std::nullopt;
+    }
+  }
+  if (std::ferror(file.get()) != 0) {
+    *error = std::strerror(errno);
+    return std::nullopt;
+  }
+  return text;
+}
+
+absl::StatusOr<Config> LoadConfigFile(const std::string& path,
+                                      std::vector<std::string>* errors_out) {
+  std::string error;
+  std::optional<std::string> text = ReadFileText(path, kMaxConfigBytes, &error);
+  if (!text) {
+    return Failure({fmt::format("{}: cannot read config file: {}", path, error)}, errors_out);
+  }
+  return ParseConfig(*text, errors_out);
+}
+
+std::string NormalizeMetricName(std::string_view name) {
+  std::string out;
+  out.reserve(name.size());
+  for (char c : name) {
+    auto u = static_cast<unsigned char>(c);
+    char lower = static_cast<char>(std::tolower(u));
+    bool keep = (lower >= 'a' && lower <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+    out.push_back(keep ? lower : '-');
+  }
+  return out;
+}
+
+}  // namespace poolscaler::config

@@ -1,0 +1,31 @@
+#pragma once
+// Internal to the config module: the sections of the YAML file, each appending "path: problem"
+// errors to `errors` and keeping whatever parsed.
+#include <cstddef>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "poolscaler/config/config.h"
+
+namespace poolscaler::config {
+
+// `sources:` (a list, or null for none), using `config->defaults` for unset timing. Names of
+// entries that had errors go to `broken`.
+void ParseSources(const YAML::Node& node, Config* config, std::set<std::string>* broken,
+                  std::vector<std::string>* errors);
+
+// `pools:` (a list, or null for none). Signals must name one of `config->sources`; naming one in
+// `broken` is not reported again.
+void ParsePools(const YAML::Node& node, const std::set<std::string>& broken, Config* config,
+                std::vector<std::string>* errors);
+
+// Reads a whole file of at most `max_bytes`; on failure sets `error` (strerror text, or "larger
+// than N bytes") and returns std::nullopt.
+std::optional<std::string> ReadFileText(const std::string& path, size_t max_bytes,
+                                        std::string* error);
+
+}  // namespace poolscaler::config

@@ -1,0 +1,163 @@
+// The `pools:` section of the YAML config.
+#include <map>
+
+#include <fmt/format.h>
+
+#include "config_parts.h"
+#include "source_params.h"
+#include "yaml_entry.h"
+
+namespace poolscaler::config {
+namespace {
+
+constexpr int64_t kMaxReplicas = 1'000'000;
+constexpr double kDefaultLagThreshold = 5;
+
+// What sources and pools the section is checked against, and where each name first appeared.
+struct PoolContext {
+  const Config& config;
+  const std::set<std::string>& broken_sources;
+  std::map<std::string, std::string> pool_names;    // name → path
+  std::map<std::string, std::string> metric_names;  // normalized name → pool name
+};
+
+std::string MeasureProblem(const SourceSpec& source, const std::string& measure) {
+  std::vector<std::string> known;
+  for (const char* m : {kMeasureLength, kMeasureUndelivered, kMeasurePending, kMeasureOutstanding}) {
+    if (source.HasMeasure(m)) known.push_back(fmt::format("\"{}\"", m));
+  }
+  bool group_measure = measure == kMeasureUndelivered || measure == kMeasurePending ||
+                       measure == kMeasureOutstanding;
+  if (group_measure) {
+    return fmt::format("source \"{}\" has no consumerGroup, so it reports only \"{}\"",
+                       source.name, kMeasureLength);
+  }
+  return fmt::format("unknown measure; source \"{}\" reports {}", source.name,
+                     fmt::join(known, ", "));
+}
+
+std::optional<SignalSpec> ParseSignal(const YAML::Node& node, const std::string& path,
+                                      const PoolContext& ctx, std::vector<std::string>* errors) {
+  std::optional<YamlEntry> entry = ReadEntry(node, path, errors);
+  if (!entry) return std::nullopt;
+  ParamReader r = MakeReader(*entry, path);
+  SignalSpec signal;
+  const SourceSpec* source = nullptr;
+  if (auto name = r.RequiredString("source")) {
+    signal.source = *name;
+    source = ctx.config.FindSource(*name);
+    if (source == nullptr && ctx.broken_sources.count(*name) == 0) {
+      r.Fail("source", "no source with this name in \"sources\"");
+    }
+  }
+  std::optional<std::string> measure = r.String("measure");
+  if (source != nullptr) {
+    if (!measure) signal.measure = source->DefaultMeasure();
+    else if (source->HasMeasure(*measure)) signal.measure = *measure;
+    else r.Fail("measure", MeasureProblem(*source, *measure));
+  }
+  signal.lag_threshold = r.PositiveDouble("lagThreshold").value_or(kDefaultLagThreshold);
+  signal.activation_lag_threshold = r.NonNegativeDouble("activationLagThreshold").value_or(0);
+  r.RejectUnknown();
+  errors->insert(errors->end(), r.errors().begin(), r.errors().end());
+  if (!r.ok()) return std::nullopt;
+  return signal;
+}
+
+void ParseSignals(const YamlEntry& entry, ParamReader& r, const std::string& path,
+                  const PoolContext& ctx, PoolSpec* pool, std::vector<std::string>* errors) {
+  r.Ignore({"signals"});
+  auto it = entry.nodes.find("signals");
+  if (it == entry.nodes.end()) {
+    r.Fail("signals", "is required: list at least one signal");
+    return;
+  }
+  if (!it->second.IsSequence() || it->second.size() == 0) {
+    r.Fail("signals", "expected a list of at least one signal");
+    return;
+  }
+  std::map<std::string, std::string> seen;  // signal name → path
+  size_t i = 0;
+  for (const YAML::Node& item : it->second) {
+    std::string signal_path = fmt::format("{}.signals[{}]", path, i++);
+    std::optional<SignalSpec> signal = ParseSignal(item, signal_path, ctx, errors);
+    if (!signal) continue;
+    auto [first, added] = seen.emplace(signal->Name(), signal_path);
+    if (!added) {
+      errors->push_back(NodeError(signal_path, item,
+                                  fmt::format("duplicate signal \"{}\" (also {})",
+                                              signal->Name(), first->second)));
+      continue;
+    }
+    pool->signals.push_back(std::move(*signal));
+  }
+}
+
+void ReadLimits(ParamReader& r, policy::PoolParams* params) {
+  if (auto v = r.Int("minReplicas", 0, kMaxReplicas)) params->min_replicas = *v;
+  if (auto v = r.Int("maxReplicas", 1, kMaxReplicas)) {
+    if (*v < params->min_replicas) {
+      r.Fail("maxReplicas", fmt::format("must be at least minReplicas ({})", params->min_replicas));
+    }
+    params->max_replicas = *v;
+  } else if (!r.Has("maxReplicas") && params->max_replicas < params->min_replicas) {
+    r.Fail("minReplicas",
+           fmt::format("exceeds the default maxReplicas ({})", params->max_replicas));
+  }
+  if (auto v = ReadSeconds(r, "cooldownSeconds")) params->cooldown = *v;
+  if (auto v = ReadSeconds(r, "scaleDownWindowSeconds")) params->scale_down_window = *v;
+}
+
+void ParsePool(const YAML::Node& node, const std::string& path, PoolContext& ctx, Config* config,
+               std::vector<std::string>* errors) {
+  std::optional<YamlEntry> entry = ReadEntry(node, path, errors);
+  if (!entry) return;
+  ParamReader r = MakeReader(*entry, path);
+  PoolSpec pool;
+  bool duplicate = false;
+  if (auto name = r.RequiredString("name")) {
+    pool.name = *name;
+    auto [it, added] = ctx.pool_names.emplace(*name, path);
+    duplicate = !added;
+    if (duplicate) r.Fail("name", fmt::format("duplicate pool name (also {})", it->second));
+  }
+  if (r.Has("metricName")) {
+    if (auto v = r.RequiredString("metricName")) pool.metric_name = NormalizeMetricName(*v);
+  } else if (!pool.name.empty()) {
+    pool.metric_name = NormalizeMetricName("pool-" + pool.name);
+  }
+  if (!pool.metric_name.empty() && !duplicate) {  // a duplicate name is reported once
+    auto [it, added] = ctx.metric_names.emplace(pool.metric_name, pool.name);
+    if (!added) {
+      std::string problem = fmt::format("metric name \"{}\" is already used by pool {}",
+                                        pool.metric_name, Quote(it->second));
+      if (r.Has("metricName")) r.Fail("metricName", problem);
+      else r.FailEntry(problem + "; set a distinct metricName");
+    }
+  }
+  ReadLimits(r, &pool.params);
+  std::vector<std::string> signal_errors;
+  ParseSignals(*entry, r, path, ctx, &pool, &signal_errors);
+  r.RejectUnknown();
+  errors->insert(errors->end(), r.errors().begin(), r.errors().end());
+  errors->insert(errors->end(), signal_errors.begin(), signal_errors.end());
+  if (r.ok() && signal_errors.empty()) config->pools.push_back(std::move(pool));
+}
+
+}  // namespace
+
+void ParsePools(const YAML::Node& node, const std::set<std::string>& broken, Config* config,
+                std::vector<std::string>* errors) {
+  if (node.IsNull()) return;
+  if (!node.IsSequence()) {
+    errors->push_back(NodeError("pools", node, "expected a list of pools"));
+    return;
+  }
+  PoolContext ctx{*config, broken, {}, {}};
+  size_t i = 0;
+  for (const YAML::Node& item : node) {
+    ParsePool(item, fmt::format("pools[{}]", i++), ctx, config, errors);
+  }
+}
+
+}  // namespace poolscaler::config
