@@ -8,6 +8,7 @@
 #include <exception>
 #include <iostream>
 
+#include "poolscaler/common/duration.h"
 #include "poolscaler/common/log.h"
 #include "poolscaler/config/config.h"
 #include "poolscaler/runtime/runtime.h"
@@ -99,6 +100,10 @@ int main(int argc, char** argv) {
   serve->add_option("--http-listen", options.http_listen,
                     "HTTP address for /metrics, /healthz, /readyz, /pools (host:port)")
       ->capture_default_str();
+  std::string config_check = "2s";
+  serve->add_option("--config-check-interval", config_check,
+                    "How often the config file is checked for changes (0 = only on SIGHUP)")
+      ->capture_default_str();
   serve->add_option("--sampler-threads", options.sampler_threads,
                     "Threads that sample sources")
       ->check(CLI::Range(1, 64))
@@ -130,6 +135,14 @@ int main(int argc, char** argv) {
   log::Level level = log::Level::kInfo;
   log::ParseLevel(log_level, &level);
   log::Init(level);
+  if (*serve) {
+    absl::StatusOr<Duration> every = ParseDuration("--config-check-interval", config_check);
+    if (!every.ok()) {
+      std::fprintf(stderr, "%s\n", std::string(every.status().message()).c_str());
+      return 2;
+    }
+    options.config_poll = *every;
+  }
 
   try {
     if (*serve) return Serve(std::move(options));

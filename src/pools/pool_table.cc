@@ -33,6 +33,7 @@ void PoolTable::SetConfigPools(std::vector<PoolDefinition> defs) {
         PoolState gone = it->second.state;
         gone.status = absl::NotFoundError(
             fmt::format("pool \"{}\" was removed from the config", it->first));
+        gone.final = true;
         CollectNotifications(it->first, gone, &notify);
         it = pools_.erase(it);
       } else {
@@ -150,6 +151,23 @@ std::vector<std::string> PoolTable::RawSourceKeys() const {
     for (const SignalBinding& b : e.state.definition.signals) keys.push_back(b.source_key);
   }
   return keys;
+}
+
+void PoolTable::CloseWatchers(const absl::Status& status) {
+  std::vector<std::pair<Watcher, PoolState>> notify;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [handle, w] : watchers_) {
+      PoolState last;
+      auto it = pools_.find(w.id);
+      if (it != pools_.end()) last = it->second.state;
+      last.status = status;
+      last.final = true;
+      notify.emplace_back(w.fn, std::move(last));
+    }
+    watchers_.clear();
+  }
+  for (auto& [fn, state] : notify) fn(state);
 }
 
 uint64_t PoolTable::Watch(const std::string& id, Watcher watcher) {

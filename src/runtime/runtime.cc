@@ -182,12 +182,15 @@ absl::Status Runtime::Reload() {
 
 void Runtime::Maintain() {
   TimePoint next_sweep = SteadyClock::now() + options_.maintenance_interval;
+  bool poll_config = !options_.config_path.empty() && options_.config_poll > Duration::zero();
+  Duration wake_every = poll_config ? std::min(options_.config_poll, options_.maintenance_interval)
+                                    : options_.maintenance_interval;
   std::unique_lock lock(stop_mu_);
   while (!stopping_) {
-    stop_cv_.wait_for(lock, options_.config_poll, [this] { return stopping_; });
+    stop_cv_.wait_for(lock, wake_every, [this] { return stopping_; });
     if (stopping_) break;
     lock.unlock();
-    if (!options_.config_path.empty()) {
+    if (poll_config) {
       absl::StatusOr<std::string> text = ReadFile(options_.config_path);
       bool changed;
       {
@@ -219,6 +222,10 @@ void Runtime::Stop() {
   stop_cv_.notify_all();
   if (maintenance_.joinable()) maintenance_.join();
   if (!parts_) return;
+  // Not serving, open streams end now with UNAVAILABLE (KEDA reconnects to another replica),
+  // and unary calls in flight get up to shutdown_grace.
+  parts_->grpc.SetServing(false);
+  parts_->table.CloseWatchers(absl::UnavailableError("poolscaler is shutting down"));
   parts_->grpc.Shutdown(options_.shutdown_grace);
   parts_->http.Stop();
   parts_->evaluator.Stop();

@@ -105,7 +105,7 @@ class ExternalScalerService final : public externalscaler::ExternalScaler::Callb
     if (!target.ok()) return Failed<externalscaler::IsActiveResponse>(target.status(),
                                                                      telemetry::Rpc::kStreamIsActive);
     Stream::Step step = [](const pools::PoolState& st) -> Stream::Action {
-      if (st.status.code() == absl::StatusCode::kNotFound) return ToGrpc(st.status);
+      if (st.final) return ToGrpc(st.status);  // pool removed, or the server is stopping
       if (!st.status.ok() || !st.has_decision) return Stream::Skip{};  // unknown: say nothing
       externalscaler::IsActiveResponse msg;
       msg.set_result(st.decision.active);
@@ -126,7 +126,7 @@ class ExternalScalerService final : public externalscaler::ExternalScaler::Callb
         target.status(), telemetry::Rpc::kStreamMetricSpec);
     ScalerCore* core = &core_;
     Stream::Step step = [core, metadata](const pools::PoolState& st) -> Stream::Action {
-      if (st.status.code() == absl::StatusCode::kNotFound) return ToGrpc(st.status);
+      if (st.final) return ToGrpc(st.status);
       absl::StatusOr<MetricSpecAnswer> a = core->MetricSpec(metadata);
       if (!a.ok()) return ToGrpc(a.status());
       externalscaler::GetMetricSpecResponse msg;

@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "poolscaler/common/text.h"
 #include "poolscaler/sources/redis_lag.h"
+#include "poolscaler/sources/redis_reply.h"
 #include "redis_connection.h"
 
 namespace poolscaler::sources {
@@ -17,14 +18,6 @@ namespace {
 
 constexpr int64_t kScanPageEntries = 1000;
 constexpr char kScanNote[] = "undelivered counted by XRANGE scan: Redis lag unavailable";
-
-std::string_view Text(const redisReply& reply) {
-  return std::string_view(reply.str, reply.len);
-}
-
-bool IsText(const redisReply& reply) {
-  return reply.type == REDIS_REPLY_STRING || reply.type == REDIS_REPLY_STATUS;
-}
 
 // Entries after the group's last-delivered id, counted by XRANGE.
 struct ScanResult {
@@ -64,7 +57,7 @@ class RedisStreamsSource final : public Source {
   absl::StatusOr<ScanResult> CountAfter(StreamId last_delivered, TimePoint deadline);
   // The status for an error reply to `command`.
   absl::Status Refused(std::string_view command, const redisReply& reply) const {
-    return ErrorReplyStatus(connection_->Scrub(std::string(Text(reply))),
+    return ErrorReplyStatus(connection_->Scrub(std::string(ReplyText(reply))),
                             fmt::format("{} {} refused by redis at {}", command,
                                         Quote(params_.stream), connection_->endpoint().Address()));
   }
@@ -94,7 +87,7 @@ absl::StatusOr<Reading> RedisStreamsSource::SampleGroup(TimePoint deadline) {
       {{"XLEN", params_.stream}, {"XINFO", "GROUPS", params_.stream}}, spec_.timeout, deadline);
   if (!replies.ok()) return replies.status();
   const redisReply& groups = *(*replies)[1];
-  if (groups.type == REDIS_REPLY_ERROR && Text(groups).starts_with("ERR no such key")) {
+  if (groups.type == REDIS_REPLY_ERROR && ReplyText(groups).starts_with("ERR no such key")) {
     return absl::NotFoundError(fmt::format("stream {} not found on redis at {}",
                                            Quote(params_.stream), connection_->endpoint().Address()));
   }
@@ -129,41 +122,18 @@ absl::StatusOr<int64_t> RedisStreamsSource::Length(const redisReply& reply) cons
   return static_cast<int64_t>(reply.integer);
 }
 
-// XINFO GROUPS (RESP2): an array with one flat [field, value, ...] array per group.
+// XINFO GROUPS: decoded by FindGroupInXinfo (redis_reply.h); here only the statuses.
 absl::StatusOr<GroupInfo> RedisStreamsSource::FindGroup(const redisReply& reply) const {
-  if (reply.type == REDIS_REPLY_ERROR) return Refused("XINFO GROUPS", reply);
-  if (reply.type != REDIS_REPLY_ARRAY) return Malformed("XINFO GROUPS", "not an array");
-  for (size_t g = 0; g < reply.elements; ++g) {
-    const redisReply& fields = *reply.element[g];
-    if (fields.type != REDIS_REPLY_ARRAY || fields.elements % 2 != 0) {
-      return Malformed("XINFO GROUPS", "a group is not a field/value list");
-    }
-    bool ours = false;
-    bool has_pending = false;
-    std::optional<StreamId> last_delivered;
-    GroupInfo info;
-    for (size_t i = 0; i + 1 < fields.elements; i += 2) {
-      const redisReply& key = *fields.element[i];
-      const redisReply& value = *fields.element[i + 1];
-      if (!IsText(key)) continue;
-      std::string_view name = Text(key);
-      if (name == "name") {
-        ours = IsText(value) && Text(value) == params_.consumer_group;
-      } else if (name == "pending" && value.type == REDIS_REPLY_INTEGER) {
-        info.pending = static_cast<int64_t>(value.integer);
-        has_pending = true;
-      } else if (name == "last-delivered-id" && IsText(value)) {
-        last_delivered = ParseStreamId(Text(value));
-      } else if (name == "lag" && value.type == REDIS_REPLY_INTEGER) {
-        info.lag = static_cast<int64_t>(value.integer);  // nil stays nullopt
-      }
-    }
-    if (!ours) continue;
-    if (!has_pending || !last_delivered) {
-      return Malformed("XINFO GROUPS", "no pending count or last-delivered-id");
-    }
-    info.last_delivered = *last_delivered;
-    return info;
+  GroupLookup found = FindGroupInXinfo(reply, params_.consumer_group);
+  switch (found.outcome) {
+    case GroupLookup::Outcome::kFound:
+      return found.info;
+    case GroupLookup::Outcome::kErrorReply:
+      return Refused("XINFO GROUPS", reply);
+    case GroupLookup::Outcome::kMalformed:
+      return Malformed("XINFO GROUPS", found.problem);
+    case GroupLookup::Outcome::kNotFound:
+      break;
   }
   return absl::NotFoundError(fmt::format("consumer group {} not found on stream {}",
                                          Quote(params_.consumer_group), Quote(params_.stream)));
@@ -185,10 +155,10 @@ absl::StatusOr<ScanResult> RedisStreamsSource::CountAfter(StreamId last_delivere
     result.entries += static_cast<int64_t>(entries.elements);
     if (static_cast<int64_t>(entries.elements) < page) return result;  // reached the end
     const redisReply& last = *entries.element[entries.elements - 1];
-    if (last.type != REDIS_REPLY_ARRAY || last.elements < 1 || !IsText(*last.element[0])) {
+    if (last.type != REDIS_REPLY_ARRAY || last.elements < 1 || !IsTextReply(*last.element[0])) {
       return Malformed("XRANGE", "an entry has no id");
     }
-    start = "(" + std::string(Text(*last.element[0]));
+    start = "(" + std::string(ReplyText(*last.element[0]));
     if (clock_.Now() >= deadline) {
       result.exact = false;
       result.stopped_because = ": deadline reached";

@@ -54,6 +54,9 @@ struct PoolState {
   std::vector<SignalState> signals;
   TimePoint evaluated_at{};
   TimePoint decided_at{};
+  // Set only in the last notification a watcher gets (pool removed, server closing): the
+  // watcher should end with `status`.
+  bool final = false;
 };
 
 class PoolTable {
@@ -76,6 +79,10 @@ class PoolTable {
   std::vector<PoolState> Snapshot() const;
   // Source keys used by raw pools (so the runtime keeps those sources alive).
   std::vector<std::string> RawSourceKeys() const;
+
+  // Sends every watcher a final state with `status` (e.g. UNAVAILABLE at shutdown) and drops
+  // them all.
+  void CloseWatchers(const absl::Status& status);
 
   // Registers a watcher of pool `id`; returns a handle for Unwatch.
   uint64_t Watch(const std::string& id, Watcher watcher);

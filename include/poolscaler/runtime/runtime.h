@@ -21,7 +21,7 @@ struct Options {
   std::string grpc_listen = "0.0.0.0:9090";
   std::string http_listen = "0.0.0.0:9091";
   int sampler_threads = 4;
-  Duration config_poll = std::chrono::seconds(2);        // how often the file is checked
+  Duration config_poll = std::chrono::seconds(2);  // how often the file is checked; 0: never
   Duration evaluate_tick = std::chrono::milliseconds(250);
   Duration maintenance_interval = std::chrono::seconds(10);  // idle raw-source sweep
   Duration shutdown_grace = std::chrono::seconds(5);

@@ -1,0 +1,164 @@
+// The poolscaler binary as users run it: version, check-config on every shipped example and on
+// broken files, and `serve` with reload on SIGHUP, probe, and a clean SIGTERM.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <signal.h>
+
+#include <fstream>
+#include <regex>
+
+#include "support/eventually.h"
+#include "support/process.h"
+#include "support/redis_server.h"
+#include "support/temp_dir.h"
+
+namespace poolscaler::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+const std::string kBinary = POOLSCALER_BINARY;
+const std::string kExamples = std::string(POOLSCALER_SOURCE_DIR) + "/deploy/examples/";
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST(CliTest, VersionPrintsTheVersion) {
+  TempDir dir;
+  RunResult r = RunToEnd({kBinary, "version"}, dir.path());
+  EXPECT_EQ(r.code, 0);
+  EXPECT_THAT(r.out, HasSubstr("poolscaler 0."));
+}
+
+TEST(CliTest, ShippedExampleConfigsAreValid) {
+  TempDir dir;
+  RunResult r = RunToEnd({kBinary, "check-config", kExamples + "poolscaler-config.yaml"}, dir.path(),
+                    {"REDIS_PASSWORD=s3cr3t-pw-xyz"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("ok (1 source, 1 pool)"));
+  EXPECT_THAT(r.out, Not(HasSubstr("s3cr3t")));  // the password is not printed
+
+  std::string demo = ReadFile(kExamples + "demo.yaml");
+  for (size_t at; (at = demo.find("${REDIS_ADDRESS}")) != std::string::npos;) {
+    demo.replace(at, 16, "127.0.0.1:6379");
+  }
+  std::string path = dir.Write("demo.yaml", demo);
+  r = RunToEnd({kBinary, "check-config", path}, dir.path());
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("pool order-workers: 0..8 replicas"));
+}
+
+TEST(CliTest, CheckConfigPrintsEveryErrorWithItsPath) {
+  TempDir dir;
+  std::string path = dir.Write("bad.yaml", R"(sources:
+  - name: orders
+    type: redis-streams
+    address: 127.0.0.1:99999
+    stream: orders
+pools:
+  - name: workers
+    maxReplicas: -3
+    signals:
+      - source: ordrs
+)");
+  RunResult r = RunToEnd({kBinary, "check-config", path}, dir.path());
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("sources[0].address (line 4)"));
+  EXPECT_THAT(r.err, HasSubstr("99999"));
+  EXPECT_THAT(r.err, HasSubstr("pools[0].maxReplicas (line 8)"));
+  EXPECT_THAT(r.err, HasSubstr("pools[0].signals[0].source (line 10)"));
+  EXPECT_THAT(r.err, HasSubstr("ordrs"));
+  EXPECT_THAT(r.err, HasSubstr("3 errors"));
+}
+
+TEST(CliTest, CheckConfigOnAMissingFileFails) {
+  TempDir dir;
+  RunResult r = RunToEnd({kBinary, "check-config", dir.path() + "/nope.yaml"}, dir.path());
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("nope.yaml"));
+}
+
+TEST(CliTest, ServeRefusesAnInvalidConfig) {
+  TempDir dir;
+  std::string path = dir.Write("bad.yaml", "pools:\n  - name: x\n    signals: []\n");
+  RunResult r = RunToEnd({kBinary, "serve", "--config", path, "--grpc-listen", "127.0.0.1:0",
+                     "--http-listen", "127.0.0.1:0"},
+                    dir.path());
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("pools[0].signals"));
+}
+
+// `serve` with a real redis: reload on SIGHUP (file polling off), probe, clean SIGTERM.
+TEST(CliTest, ServeReloadsOnSighupAndStopsCleanlyOnSigterm) {
+  auto redis = RedisServer::Start();
+  ASSERT_NE(redis, nullptr);
+  redis->Command({"XGROUP", "CREATE", "jobs", "workers", "$", "MKSTREAM"});
+  for (int i = 0; i < 12; ++i) redis->Command({"XADD", "jobs", "*", "n", std::to_string(i)});
+  TempDir dir;
+  auto config = [&](int max) {
+    return "sources:\n  - name: jobs\n    type: redis-streams\n    address: " + redis->address() +
+           "\n    stream: jobs\n    consumerGroup: workers\n    sampleInterval: 100ms\n"
+           "pools:\n  - name: workers\n    maxReplicas: " + std::to_string(max) +
+           "\n    signals:\n      - source: jobs\n        lagThreshold: 2\n";
+  };
+  std::string path = dir.Write("poolscaler.yaml", config(10));
+  Process serve({kBinary, "serve", "--config", path, "--grpc-listen", "127.0.0.1:0",
+                 "--http-listen", "127.0.0.1:0", "--config-check-interval", "0"},
+                dir.path());
+  // Ports are chosen by the kernel; the start-up log line says which.
+  std::smatch m;
+  std::regex serving(R"re("grpc":"(\d+)","http":"(\d+)")re");
+  ASSERT_TRUE(Eventually([&] {
+    std::string err = serve.Stderr();
+    return std::regex_search(err, m, serving);
+  })) << serve.Stderr();
+  std::string grpc_addr = "127.0.0.1:" + m[1].str();
+  int http_port = std::stoi(m[2].str());
+
+  auto probe = [&] {
+    return RunToEnd({kBinary, "probe", "--address", grpc_addr, "pool=workers"}, dir.path()).out;
+  };
+  ASSERT_TRUE(Eventually([&] { return probe().find("value=6 ") != std::string::npos; }))
+      << probe();
+  EXPECT_THAT(probe(), HasSubstr("metric=pool-workers target=1 value=6 active=true hpa_replicas=6"));
+
+  dir.Write("poolscaler.yaml", config(4));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_THAT(probe(), HasSubstr("value=6 "));  // no polling: nothing changes yet
+  serve.Signal(SIGHUP);
+  ASSERT_TRUE(Eventually([&] { return probe().find("value=4 ") != std::string::npos; }))
+      << probe();
+  httplib::Client http("127.0.0.1", http_port);
+  auto metrics = http.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_THAT(metrics->body, HasSubstr("poolscaler_config_reloads_total{result=\"success\"} 1"));
+
+  serve.Signal(SIGTERM);
+  std::optional<int> code = serve.Wait(std::chrono::seconds(10));
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 0);
+  EXPECT_THAT(serve.Stderr(), HasSubstr(R"("msg":"stopped")"));
+  // Every log line is one JSON object.
+  std::istringstream lines(serve.Stderr());
+  std::string line;
+  while (std::getline(lines, line)) {
+    EXPECT_EQ(line.front(), '{') << line;
+    EXPECT_EQ(line.back(), '}') << line;
+  }
+}
+
+TEST(CliTest, ProbeReportsTheFailingCall) {
+  TempDir dir;
+  RunResult r = RunToEnd({kBinary, "probe", "--address", "127.0.0.1:1", "--timeout-ms", "300",
+                     "pool=x"},
+                    dir.path());
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.out, HasSubstr("GetMetricSpec failed"));
+}
+
+}  // namespace
+}  // namespace poolscaler::testing

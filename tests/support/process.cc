@@ -1,0 +1,97 @@
+#include "support/process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace poolscaler::testing {
+namespace {
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::atomic<int> g_counter{0};
+
+}  // namespace
+
+Process::Process(const std::vector<std::string>& argv, const std::string& dir,
+                 const std::vector<std::string>& env) {
+  int n = g_counter++;
+  out_path_ = dir + "/proc" + std::to_string(n) + ".out";
+  err_path_ = dir + "/proc" + std::to_string(n) + ".err";
+  // Everything the child needs is prepared before fork: after it, only async-signal-safe calls.
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  std::vector<std::string> env_copy = env;
+  std::vector<char*> envp;
+  for (std::string& e : env_copy) envp.push_back(e.data());
+  for (char** e = environ; *e; ++e) envp.push_back(*e);
+  envp.push_back(nullptr);
+  pid_ = fork();
+  if (pid_ == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the test
+    int out = open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int err = open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(out, 1);
+    dup2(err, 2);
+    execve(args[0], args.data(), envp.data());
+    _exit(127);
+  }
+}
+
+Process::~Process() {
+  if (pid_ > 0 && !exit_code_) {
+    Signal(SIGTERM);
+    if (!Wait(std::chrono::seconds(5))) {
+      Signal(SIGKILL);
+      Wait(std::chrono::seconds(5));
+    }
+  }
+}
+
+void Process::Signal(int sig) const {
+  if (pid_ > 0 && !exit_code_) kill(pid_, sig);
+}
+
+std::optional<int> Process::Wait(std::chrono::milliseconds timeout) {
+  if (exit_code_) return exit_code_;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    int status = 0;
+    pid_t r = waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      return exit_code_;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+std::string Process::Stdout() const { return Slurp(out_path_); }
+std::string Process::Stderr() const { return Slurp(err_path_); }
+
+RunResult RunToEnd(const std::vector<std::string>& argv, const std::string& dir,
+              const std::vector<std::string>& env, std::chrono::milliseconds timeout) {
+  Process p(argv, dir, env);
+  RunResult r;
+  std::optional<int> code = p.Wait(timeout);
+  r.code = code ? *code : -1;
+  r.out = p.Stdout();
+  r.err = p.Stderr();
+  return r;
+}
+
+}  // namespace poolscaler::testing

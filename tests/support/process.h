@@ -1,0 +1,44 @@
+#pragma once
+// Process: runs a program as a child for black-box tests of the poolscaler binary, with its
+// stdout and stderr captured to files. Stopped by PID (SIGTERM, then SIGKILL) when destroyed.
+#include <sys/types.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace poolscaler::testing {
+
+class Process {
+ public:
+  // Starts `argv` with extra environment entries ("NAME=value"). Output goes to files in `dir`.
+  Process(const std::vector<std::string>& argv, const std::string& dir,
+          const std::vector<std::string>& env = {});
+  ~Process();
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+
+  pid_t pid() const { return pid_; }
+  void Signal(int sig) const;
+  // Waits for exit up to `timeout`; returns the exit code (128+signal if killed), or nullopt.
+  std::optional<int> Wait(std::chrono::milliseconds timeout);
+  std::string Stdout() const;
+  std::string Stderr() const;
+
+ private:
+  pid_t pid_ = 0;
+  std::optional<int> exit_code_;
+  std::string out_path_, err_path_;
+};
+
+// Runs `argv` to completion (at most `timeout`) and returns {exit code, stdout, stderr}.
+struct RunResult {
+  int code = -1;
+  std::string out, err;
+};
+RunResult RunToEnd(const std::vector<std::string>& argv, const std::string& dir,
+              const std::vector<std::string>& env = {},
+              std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+}  // namespace poolscaler::testing
