@@ -151,6 +151,65 @@ TEST(CliTest, ServeReloadsOnSighupAndStopsCleanlyOnSigterm) {
   }
 }
 
+// Secrets reach Redis and nothing else: not the logs (even at debug level, even when the
+// password is wrong), not errors KEDA sees, not /metrics or /pools.
+TEST(CliTest, PasswordsNeverReachLogsErrorsOrMetrics) {
+  const std::string good = "pw-good-Zq81xv", wrong = "pw-wrong-Kt27nm";
+  auto redis = RedisServer::Start("requirepass " + good);
+  ASSERT_NE(redis, nullptr);
+  redis->Command({"XGROUP", "CREATE", "jobs", "workers", "$", "MKSTREAM"});
+  TempDir dir;
+  std::string path = dir.Write("poolscaler.yaml",
+      "sources:\n  - name: jobs\n    type: redis-streams\n    address: " + redis->address() +
+      "\n    stream: jobs\n    consumerGroup: workers\n    passwordEnv: REDIS_PASSWORD\n"
+      "    sampleInterval: 100ms\npools:\n  - name: workers\n    signals:\n"
+      "      - source: jobs\n");
+  Process serve({kBinary, "--log-level", "debug", "serve", "--config", path, "--grpc-listen",
+                 "127.0.0.1:0", "--http-listen", "127.0.0.1:0"},
+                dir.path(), {"REDIS_PASSWORD=" + good});
+  std::smatch m;
+  std::regex serving(R"re("grpc":"(\d+)","http":"(\d+)")re");
+  ASSERT_TRUE(Eventually([&] {
+    std::string err = serve.Stderr();
+    return std::regex_search(err, m, serving);
+  })) << serve.Stderr();
+  std::string grpc_addr = "127.0.0.1:" + m[1].str();
+  auto probe = [&](std::vector<std::string> metadata) {
+    std::vector<std::string> argv = {kBinary, "probe", "--address", grpc_addr};
+    argv.insert(argv.end(), metadata.begin(), metadata.end());
+    return RunToEnd(argv, dir.path()).out;
+  };
+  ASSERT_TRUE(Eventually([&] { return probe({"pool=workers"}).find("value=0 ") != std::string::npos; }));
+
+  // Raw mode with the right password works; with a wrong one KEDA sees UNAVAILABLE/auth errors.
+  std::vector<std::string> raw = {"source=redis-streams", "address=" + redis->address(),
+                                  "stream=jobs", "consumerGroup=workers", "sampleInterval=100ms"};
+  auto with = [&](const std::string& pw) {
+    std::vector<std::string> v = raw;
+    v.push_back("passwordFromEnv=" + pw);
+    return v;
+  };
+  ASSERT_TRUE(Eventually([&] { return probe(with(good)).find("value=0 ") != std::string::npos; }));
+  std::string refused;
+  ASSERT_TRUE(Eventually([&] {
+    refused = probe(with(wrong));
+    return refused.find("GetMetrics failed") != std::string::npos &&
+           refused.find("AUTH") != std::string::npos;
+  })) << refused;
+  httplib::Client http("127.0.0.1", std::stoi(m[2].str()));
+  std::string metrics = http.Get("/metrics")->body;
+  std::string pools = http.Get("/pools")->body;
+  serve.Signal(SIGTERM);
+  ASSERT_TRUE(serve.Wait(std::chrono::seconds(10)).has_value());
+  for (const std::string& secret : {good, wrong}) {
+    EXPECT_THAT(serve.Stderr(), Not(HasSubstr(secret)));
+    EXPECT_THAT(refused, Not(HasSubstr(secret)));
+    EXPECT_THAT(metrics, Not(HasSubstr(secret)));
+    EXPECT_THAT(pools, Not(HasSubstr(secret)));
+  }
+  EXPECT_THAT(serve.Stderr(), HasSubstr("debug"));  // debug records were written
+}
+
 TEST(CliTest, ProbeReportsTheFailingCall) {
   TempDir dir;
   RunResult r = RunToEnd({kBinary, "probe", "--address", "127.0.0.1:1", "--timeout-ms", "300",
