@@ -27,6 +27,25 @@ std::string ReadFile(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
+struct Listening {
+  std::string grpc;  // "127.0.0.1:PORT"
+  int http_port = 0;  // 0: never came up
+};
+
+// Waits for `serve`'s start-up log line, which names the ports the kernel chose.
+Listening WaitForServing(Process& serve) {
+  std::smatch m;
+  std::regex serving(R"re("grpc":"(\d+)","http":"(\d+)")re");
+  std::string err;
+  if (!Eventually([&] {
+        err = serve.Stderr();
+        return std::regex_search(err, m, serving);
+      })) {
+    return {};
+  }
+  return {"127.0.0.1:" + m[1].str(), std::stoi(m[2].str())};
+}
+
 TEST(CliTest, VersionPrintsTheVersion) {
   TempDir dir;
   RunResult r = RunToEnd({kBinary, "version"}, dir.path());
@@ -109,15 +128,10 @@ TEST(CliTest, ServeReloadsOnSighupAndStopsCleanlyOnSigterm) {
   Process serve({kBinary, "serve", "--config", path, "--grpc-listen", "127.0.0.1:0",
                  "--http-listen", "127.0.0.1:0", "--config-check-interval", "0"},
                 dir.path());
-  // Ports are chosen by the kernel; the start-up log line says which.
-  std::smatch m;
-  std::regex serving(R"re("grpc":"(\d+)","http":"(\d+)")re");
-  ASSERT_TRUE(Eventually([&] {
-    std::string err = serve.Stderr();
-    return std::regex_search(err, m, serving);
-  })) << serve.Stderr();
-  std::string grpc_addr = "127.0.0.1:" + m[1].str();
-  int http_port = std::stoi(m[2].str());
+  Listening at = WaitForServing(serve);
+  ASSERT_NE(at.http_port, 0) << serve.Stderr();
+  std::string grpc_addr = at.grpc;
+  int http_port = at.http_port;
 
   auto probe = [&] {
     return RunToEnd({kBinary, "probe", "--address", grpc_addr, "pool=workers"}, dir.path()).out;
@@ -167,13 +181,9 @@ TEST(CliTest, PasswordsNeverReachLogsErrorsOrMetrics) {
   Process serve({kBinary, "--log-level", "debug", "serve", "--config", path, "--grpc-listen",
                  "127.0.0.1:0", "--http-listen", "127.0.0.1:0"},
                 dir.path(), {"REDIS_PASSWORD=" + good});
-  std::smatch m;
-  std::regex serving(R"re("grpc":"(\d+)","http":"(\d+)")re");
-  ASSERT_TRUE(Eventually([&] {
-    std::string err = serve.Stderr();
-    return std::regex_search(err, m, serving);
-  })) << serve.Stderr();
-  std::string grpc_addr = "127.0.0.1:" + m[1].str();
+  Listening at = WaitForServing(serve);
+  ASSERT_NE(at.http_port, 0) << serve.Stderr();
+  std::string grpc_addr = at.grpc;
   auto probe = [&](std::vector<std::string> metadata) {
     std::vector<std::string> argv = {kBinary, "probe", "--address", grpc_addr};
     argv.insert(argv.end(), metadata.begin(), metadata.end());
@@ -196,7 +206,7 @@ TEST(CliTest, PasswordsNeverReachLogsErrorsOrMetrics) {
     return refused.find("GetMetrics failed") != std::string::npos &&
            refused.find("AUTH") != std::string::npos;
   })) << refused;
-  httplib::Client http("127.0.0.1", std::stoi(m[2].str()));
+  httplib::Client http("127.0.0.1", at.http_port);
   std::string metrics = http.Get("/metrics")->body;
   std::string pools = http.Get("/pools")->body;
   serve.Signal(SIGTERM);
