@@ -151,7 +151,9 @@ std::string NormalizeMetricName(std::string_view name) {
   for (char c : name) {
     auto u = static_cast<unsigned char>(c);
     char lower = static_cast<char>(std::tolower(u));
-    bool keep = (lower >= 'a' && lower <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+    // KEDA's own normalization turns '.', '/', ':', '%', '(' and ')' into '-', so a '.' kept
+    // here would never match the name KEDA sends back.
+    bool keep = (lower >= 'a' && lower <= 'z') || (c >= '0' && c <= '9') || c == '-';
     out.push_back(keep ? lower : '-');
   }
   return out;

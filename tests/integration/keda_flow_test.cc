@@ -134,6 +134,11 @@ TEST_F(KedaFlowTest, MetricNameIsMatchedTheWayKedaSendsIt) {
   EXPECT_TRUE(keda_->GetMetrics(ref, "redis-streams-jobs-workers", &resp).ok());
   EXPECT_TRUE(keda_->GetMetrics(ref, "REDIS-STREAMS-JOBS-WORKERS", &resp).ok());
   EXPECT_TRUE(keda_->GetMetrics(ref, "s0-redis-streams-jobs-workers", &resp).ok());
+  // A stream with dots: KEDA turns them into dashes before it asks.
+  CreateGroup("jobs.parse", "workers");
+  auto dotted = RawMeta("jobs.parse", "workers", {{"sampleInterval", "100ms"}});
+  ASSERT_TRUE(PollUntilValue(*keda_, dotted, 0).status.ok());
+  EXPECT_TRUE(keda_->GetMetrics(KedaClient::Ref(dotted), "redis-streams-jobs-parse-workers", &resp).ok());
   grpc::Status other = keda_->GetMetrics(ref, "something-else", &resp);
   EXPECT_EQ(other.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_THAT(other.error_message(), HasSubstr("something-else"));

@@ -60,8 +60,8 @@ absl::StatusOr<Config> ParseConfig(const std::string& yaml_text,
 absl::StatusOr<Config> LoadConfigFile(const std::string& path,
                                       std::vector<std::string>* errors_out = nullptr);
 
-// Normalizes a metric name the way KEDA compares them: lowercase, any character outside
-// [a-z0-9-.] replaced by '-'.
+// Normalizes a metric name so it survives KEDA's round trip (KEDA replaces '/', '.', ':', '%',
+// '(' and ')' with '-' and the HPA may lowercase): lowercase, anything outside [a-z0-9-] → '-'.
 std::string NormalizeMetricName(std::string_view name);
 
 }  // namespace poolscaler::config

@@ -591,7 +591,7 @@ TEST_F(ConfigTest, LoadConfigFile) {
 
 TEST(NormalizeMetricNameTest, LowercasesAndReplaces) {
   EXPECT_EQ(NormalizeMetricName("Orders_Workers"), "orders-workers");
-  EXPECT_EQ(NormalizeMetricName("a.b-c9"), "a.b-c9");
+  EXPECT_EQ(NormalizeMetricName("a.b-c9"), "a-b-c9");  // as KEDA normalizes it
   EXPECT_EQ(NormalizeMetricName("x y/z:1"), "x-y-z-1");
   EXPECT_EQ(NormalizeMetricName(""), "");
   EXPECT_EQ(NormalizeMetricName("é"), "--");  // each byte outside the set
