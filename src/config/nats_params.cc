@@ -11,7 +11,7 @@ namespace {
 
 constexpr char kMonitoringProblem[] =
     "poolscaler does not use the NATS HTTP monitoring endpoint: it asks the JetStream API over "
-    "the client port; give \"natsServer\" with a nats:// URL (e.g. nats://nats.nats.svc:4222)";
+    "the client port; use \"natsServer\" with a nats:// URL (e.g. nats://nats.nats.svc:4222)";
 
 std::string Trim(std::string_view s) {
   size_t b = 0, e = s.size();
