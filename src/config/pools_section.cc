@@ -31,7 +31,8 @@ std::string MeasureProblem(const SourceSpec& source, const std::string& measure)
                        source.name, kMeasureLength);
   }
   if (source.kind == kNatsJetStream && known.size() == 1 &&
-      (group_measure || measure == kMeasureAckPending || measure == kMeasureRedelivered ||
+      (measure == kMeasurePending || measure == kMeasureOutstanding ||
+       measure == kMeasureAckPending || measure == kMeasureRedelivered ||
        measure == kMeasureDeliveredSeq || measure == kMeasureAckFloorSeq)) {
     return fmt::format("source \"{}\" has no consumer, so it reports only \"{}\"",
                        source.name, kMeasureLength);
