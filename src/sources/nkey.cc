@@ -69,7 +69,33 @@ std::string Encode(std::vector<uint8_t> raw) {
   return Base32Encode(raw);
 }
 
+// The ed25519 public key of a raw seed.
+absl::StatusOr<std::vector<uint8_t>> Ed25519Public(const uint8_t* seed32) {
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+      EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed32, 32), EVP_PKEY_free);
+  if (!key) return absl::InternalError("OpenSSL cannot load an ed25519 key");
+  std::vector<uint8_t> pub(32);
+  size_t len = pub.size();
+  if (EVP_PKEY_get_raw_public_key(key.get(), pub.data(), &len) != 1 || len != 32) {
+    return absl::InternalError("OpenSSL cannot derive the ed25519 public key");
+  }
+  return pub;
+}
+
+absl::StatusOr<std::string> PublicKey(uint8_t prefix, const uint8_t* seed32) {
+  auto pub = Ed25519Public(seed32);
+  if (!pub.ok()) return pub.status();
+  std::vector<uint8_t> raw = {prefix};
+  raw.insert(raw.end(), pub->begin(), pub->end());
+  return Encode(raw);
+}
+
 }  // namespace
+
+absl::StatusOr<std::string> NkeyPublicKeyFromRaw(NkeyType type,
+                                                 const std::array<uint8_t, 32>& raw_seed) {
+  return PublicKey(static_cast<uint8_t>(type), raw_seed.data());
+}
 
 absl::StatusOr<std::string> NkeyUserPublicKey(const Secret& seed) {
   std::string text = seed.Reveal();
@@ -92,16 +118,7 @@ absl::StatusOr<std::string> NkeyUserPublicKey(const Secret& seed) {
       static_cast<uint8_t>(((raw[0] & 7) << 5) | ((raw[1] & 0xf8) >> 3)) != kPrefixUser) {
     return absl::InvalidArgumentError("not an NKey user seed (wrong prefix)");
   }
-  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
-      EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, raw.data() + 2, 32), EVP_PKEY_free);
-  if (!key) return absl::InternalError("OpenSSL cannot load an ed25519 key");
-  std::vector<uint8_t> pub(1 + 32);
-  size_t len = 32;
-  pub[0] = kPrefixUser;
-  if (EVP_PKEY_get_raw_public_key(key.get(), pub.data() + 1, &len) != 1 || len != 32) {
-    return absl::InternalError("OpenSSL cannot derive the ed25519 public key");
-  }
-  return Encode(pub);
+  return PublicKey(kPrefixUser, raw.data() + 2);
 }
 
 Secret NkeyEncodeUserSeed(const std::array<uint8_t, 32>& raw_seed) {

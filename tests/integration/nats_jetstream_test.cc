@@ -18,6 +18,7 @@
 #include "poolscaler/sources/nkey.h"
 #include "poolscaler/sources/source.h"
 #include "support/eventually.h"
+#include "support/nats_jwt.h"
 #include "support/nats_server.h"
 #include "support/temp_dir.h"
 
@@ -302,6 +303,33 @@ TEST_F(NatsAuthTest, NkeySeedFileIsSampled) {
   EXPECT_THAT((*factory_.Create(bad_spec))->Sample(Deadline()).status(),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        AllOf(HasSubstr("not an NKey user seed"), Not(HasSubstr("secretish")))));
+}
+
+TEST_F(NatsAuthTest, CredsFileWithOperatorSignedJwtIsSampled) {
+  poolscaler::testing::NatsJwtSetup jwt = poolscaler::testing::MakeNatsJwtSetup();
+  ASSERT_FALSE(jwt.creds.empty());
+  std::string creds = dir_.Write("user.creds", jwt.creds);
+  server_ = NatsServer::Start(jwt.server_config);
+  ASSERT_NE(server_, nullptr);
+  auto client = NatsClient::Connect(server_->url(), "", "", creds);
+  ASSERT_NE(client, nullptr) << server_->LogTail();
+  ASSERT_TRUE(client->AddStream("JOBS", {"jobs.>"})) << server_->LogTail();
+  ASSERT_TRUE(client->AddPullConsumer("JOBS", "parse-small", "jobs.parse.small"));
+  ASSERT_TRUE(client->Publish("jobs.parse.small", 3));
+  auto spec = Spec(server_->url(), "JOBS", "parse-small");
+  Params(spec).creds_file = creds;
+  auto source = factory_.Create(spec);
+  EXPECT_EQ(SampleUntil(**source, config::kMeasureOutstanding, 3)[config::kMeasureOutstanding], 3);
+  // A user of an account this server does not trust is refused, naming the creds file.
+  auto other = spec;
+  Params(other).creds_file = dir_.Write("other.creds", poolscaler::testing::MakeNatsJwtSetup().creds);
+  absl::Status st = (*factory_.Create(other))->Sample(Deadline()).status();
+  std::printf("[figures] creds of an untrusted account: %s\n", st.ToString().c_str());
+  EXPECT_THAT(st, StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("other.creds")));
+  // Without credentials this server refuses the connection.
+  auto none = factory_.Create(Spec(server_->url(), "JOBS", "parse-small"));
+  EXPECT_THAT((*none)->Sample(Deadline()).status(),
+              StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("no credentials")));
 }
 
 TEST_F(NatsAuthTest, MalformedCredsFileGivesAClearError) {

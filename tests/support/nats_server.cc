@@ -203,7 +203,8 @@ NatsServer* NatsCluster::ByName(const std::string& name) {
 }
 
 std::unique_ptr<NatsClient> NatsClient::Connect(const std::string& urls, const std::string& user,
-                                                const std::string& password) {
+                                                const std::string& password,
+                                                const std::string& creds_file) {
   std::unique_ptr<NatsClient> client(new NatsClient());
   natsOptions* opts = nullptr;
   natsOptions_Create(&opts);
@@ -220,6 +221,7 @@ std::unique_ptr<NatsClient> NatsClient::Connect(const std::string& urls, const s
   natsOptions_SetMaxReconnect(opts, -1);
   natsOptions_SetReconnectWait(opts, 200);
   if (!user.empty()) natsOptions_SetUserInfo(opts, user.c_str(), password.c_str());
+  if (!creds_file.empty()) natsOptions_SetUserCredentialsFromFiles(opts, creds_file.c_str(), nullptr);
   natsStatus s = NATS_ERR;
   const auto give_up = steady_clock::now() + std::chrono::seconds(10);
   while ((s = natsConnection_Connect(&client->nc_, opts)) != NATS_OK &&

@@ -70,9 +70,11 @@ class NatsCluster {
 // returns false / 0. Not thread-safe.
 class NatsClient {
  public:
-  // Connects to `urls` (comma-separated) with optional user/password, retrying for up to 10 s.
+  // Connects to `urls` (comma-separated) with optional user/password (or a .creds file),
+  // retrying for up to 10 s.
   static std::unique_ptr<NatsClient> Connect(const std::string& urls, const std::string& user = "",
-                                             const std::string& password = "");
+                                             const std::string& password = "",
+                                             const std::string& creds_file = "");
   ~NatsClient();
 
   // Creates a stream (file storage) with `subjects` and `replicas`, retrying while JetStream

@@ -19,4 +19,10 @@ absl::StatusOr<std::string> NkeyUserPublicKey(const Secret& seed);
 // The user seed for 32 raw ed25519 seed bytes (for tests and tooling).
 Secret NkeyEncodeUserSeed(const std::array<uint8_t, 32>& raw_seed);
 
+// Key types by their NKey prefix byte (for tests and tooling: operator/account keys sign JWTs).
+enum class NkeyType : uint8_t { kOperator = 14 << 3, kAccount = 0, kUser = 20 << 3 };
+// The public key ("O…", "A…", "U…") of `type` for 32 raw ed25519 seed bytes.
+absl::StatusOr<std::string> NkeyPublicKeyFromRaw(NkeyType type,
+                                                 const std::array<uint8_t, 32>& raw_seed);
+
 }  // namespace poolscaler::sources

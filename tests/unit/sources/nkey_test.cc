@@ -27,6 +27,15 @@ TEST(NkeyTest, SeedGivesAUserPublicKey) {
   EXPECT_NE(*NkeyUserPublicKey(NkeyEncodeUserSeed(raw)), *key);
 }
 
+TEST(NkeyTest, PublicKeysOfEachTypeStartWithTheirLetter) {
+  std::array<uint8_t, 32> raw{};
+  raw[3] = 9;
+  EXPECT_TRUE(NkeyPublicKeyFromRaw(NkeyType::kOperator, raw)->starts_with("O"));
+  EXPECT_TRUE(NkeyPublicKeyFromRaw(NkeyType::kAccount, raw)->starts_with("A"));
+  EXPECT_EQ(*NkeyPublicKeyFromRaw(NkeyType::kUser, raw),
+            *NkeyUserPublicKey(NkeyEncodeUserSeed(raw)));
+}
+
 TEST(NkeyTest, BadSeedsAreRejectedWithoutQuotingThem) {
   std::array<uint8_t, 32> raw{};
   std::string good = NkeyEncodeUserSeed(raw).Reveal();
