@@ -224,9 +224,14 @@ absl::StatusOr<std::shared_ptr<NatsLink>> NatsConnection::Connect(Duration call_
     return absl::UnavailableError(
         fmt::format("cannot connect to nats at {}: {}", servers_, text));
   }
-  // Anything else is local: an unreadable or malformed credential file, a bad option.
-  return absl::FailedPreconditionError(fmt::format("cannot connect to nats at {} ({}): {}",
-                                                   servers_, AuthMethod(), text));
+  // Anything else is local (an unreadable or malformed credential file, a bad option) or the
+  // server dropping the handshake (e.g. TLS client verification without a client certificate).
+  std::string hint;
+  if (IsTls(params_) && params_.tls_cert_file.empty()) {
+    hint = "; if the server verifies clients, give tlsCertFile and tlsKeyFile";
+  }
+  return absl::FailedPreconditionError(fmt::format("cannot connect to nats at {} ({}): {}{}",
+                                                   servers_, AuthMethod(), text, hint));
 }
 
 std::shared_ptr<NatsConnection> NatsConnectionPool::Get(const config::NatsJetStreamParams& params) {

@@ -1,7 +1,8 @@
 // The nats-jetstream source against a real `nats-server -js` (tests/support/nats_server.h):
 // pending / ack_pending through publish, fetch, ack, nak and redelivery; independent filtered
-// consumers; stream length; NOT_FOUND; and authentication (user/password, token, NKey seed,
-// creds file) with errors that never print a secret.
+// consumers; stream length; NOT_FOUND; authentication (user/password, token, NKey seed, creds
+// file with an operator-signed JWT) and TLS with a client certificate, with errors that never
+// print a secret.
 #include <sys/random.h>
 
 #include <array>
@@ -20,6 +21,7 @@
 #include "support/eventually.h"
 #include "support/nats_jwt.h"
 #include "support/nats_server.h"
+#include "support/process.h"
 #include "support/temp_dir.h"
 
 namespace poolscaler::sources {
@@ -330,6 +332,68 @@ TEST_F(NatsAuthTest, CredsFileWithOperatorSignedJwtIsSampled) {
   auto none = factory_.Create(Spec(server_->url(), "JOBS", "parse-small"));
   EXPECT_THAT((*none)->Sample(Deadline()).status(),
               StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("no credentials")));
+}
+
+// A throw-away CA and a server (IP 127.0.0.1) and client certificate, made with the openssl CLI.
+bool MakeCertificates(const TempDir& dir) {
+  const std::string d = dir.path() + "/";
+  dir.Write("ext.cnf", "subjectAltName=IP:127.0.0.1\n");
+  const std::vector<std::vector<std::string>> steps = {
+      {"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+       "-keyout", d + "ca.key", "-out", d + "ca.pem", "-days", "1", "-subj", "/CN=poolscaler-test-ca"},
+      {"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+       d + "server.key", "-out", d + "server.csr", "-subj", "/CN=127.0.0.1"},
+      {"x509", "-req", "-in", d + "server.csr", "-CA", d + "ca.pem", "-CAkey", d + "ca.key",
+       "-CAcreateserial", "-out", d + "server.pem", "-days", "1", "-extfile", d + "ext.cnf"},
+      {"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+       d + "client.key", "-out", d + "client.csr", "-subj", "/CN=poolscaler"},
+      {"x509", "-req", "-in", d + "client.csr", "-CA", d + "ca.pem", "-CAkey", d + "ca.key",
+       "-CAcreateserial", "-out", d + "client.pem", "-days", "1"},
+  };
+  for (const auto& step : steps) {
+    std::vector<std::string> argv = {"/usr/bin/openssl"};
+    argv.insert(argv.end(), step.begin(), step.end());
+    poolscaler::testing::RunResult r = poolscaler::testing::RunToEnd(argv, dir.path());
+    if (r.code != 0) {
+      ADD_FAILURE() << "openssl " << step[0] << " failed: " << r.err;
+      return false;
+    }
+  }
+  return true;
+}
+
+TEST_F(NatsAuthTest, TlsWithCaAndClientCertificate) {
+  ASSERT_TRUE(MakeCertificates(dir_));
+  const std::string d = dir_.path() + "/";
+  // The server requires TLS and a client certificate signed by the CA.
+  StartWith("tls { cert_file: \"" + d + "server.pem\"\n key_file: \"" + d +
+                "server.key\"\n ca_file: \"" + d + "ca.pem\"\n verify: true }",
+            "-");
+  auto spec = Spec("tls://127.0.0.1:" + std::to_string(server_->port()), "JOBS");
+  Params(spec).tls_ca_file = d + "ca.pem";
+  Params(spec).tls_cert_file = d + "client.pem";
+  Params(spec).tls_key_file = d + "client.key";
+  // Logged in and asked: the (empty) server has no stream JOBS.
+  EXPECT_THAT((*factory_.Create(spec))->Sample(Deadline()).status(),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("stream \"JOBS\" not found")));
+
+  auto no_client_cert = spec;
+  Params(no_client_cert).tls_cert_file.clear();
+  Params(no_client_cert).tls_key_file.clear();
+  absl::Status st = (*factory_.Create(no_client_cert))->Sample(Deadline()).status();
+  std::printf("[figures] TLS without the client certificate: %s\n", st.ToString().c_str());
+  EXPECT_THAT(st, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("tlsCertFile")));
+
+  auto untrusted = spec;
+  Params(untrusted).tls_ca_file.clear();  // the system trust store does not know our CA
+  st = (*factory_.Create(untrusted))->Sample(Deadline()).status();
+  std::printf("[figures] TLS without tlsCaFile: %s\n", st.ToString().c_str());
+  EXPECT_THAT(st, StatusIs(absl::StatusCode::kUnavailable, HasSubstr("TLS")));
+
+  auto missing = spec;
+  Params(missing).tls_ca_file = d + "nope.pem";
+  EXPECT_THAT((*factory_.Create(missing))->Sample(Deadline()).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("nope.pem")));
 }
 
 TEST_F(NatsAuthTest, MalformedCredsFileGivesAClearError) {

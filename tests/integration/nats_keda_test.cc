@@ -230,8 +230,8 @@ TEST_F(NatsClusterKedaTest, StreamLeaderKilledLagStaysRightAndNeverZero) {
   const std::string age_series = "poolscaler_source_sample_age_seconds{source=\"nats-jetstream/127.0.0.1:" +
                                  std::to_string(victim->port()) + "/JOBS/parse-small\"}";
   ASSERT_GE(MetricValue(age_series), 0);
-  std::printf("[figures] cluster: killing stream leader %s (port %d)\n", leader.c_str(),
-              victim->port());
+  std::printf("[figures] cluster: killing stream leader %s (port %d); consumer leader is %s\n",
+              leader.c_str(), victim->port(), client->ConsumerLeader("JOBS", "parse-small").c_str());
   auto killed = Clock::now();
   victim->Kill();
 

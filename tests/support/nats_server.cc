@@ -388,4 +388,16 @@ std::string NatsClient::StreamLeader(const std::string& stream) {
   return leader;
 }
 
+std::string NatsClient::ConsumerLeader(const std::string& stream, const std::string& durable) {
+  jsConsumerInfo* ci = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus s = js_GetConsumerInfo(&ci, js_, stream.c_str(), durable.c_str(), nullptr, &code);
+  std::string leader;
+  if (s == NATS_OK && ci->Cluster != nullptr && ci->Cluster->Leader != nullptr) {
+    leader = ci->Cluster->Leader;
+  }
+  if (ci) jsConsumerInfo_Destroy(ci);
+  return leader;
+}
+
 }  // namespace poolscaler::testing

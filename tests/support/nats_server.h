@@ -90,8 +90,9 @@ class NatsClient {
   // Acks / naks the first `n` held messages of that consumer (and forgets them).
   int Ack(const std::string& durable, int n);
   int Nak(const std::string& durable, int n);
-  // The stream's cluster leader (server name), "" if unknown.
+  // The stream's / consumer's cluster leader (server name), "" if unknown.
   std::string StreamLeader(const std::string& stream);
+  std::string ConsumerLeader(const std::string& stream, const std::string& durable);
   natsConnection* connection() { return nc_; }
 
  private:
