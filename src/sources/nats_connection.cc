@@ -224,14 +224,21 @@ absl::StatusOr<std::shared_ptr<NatsLink>> NatsConnection::Connect(Duration call_
     return absl::UnavailableError(
         fmt::format("cannot connect to nats at {}: {}", servers_, text));
   }
-  // Anything else is local (an unreadable or malformed credential file, a bad option) or the
-  // server dropping the handshake (e.g. TLS client verification without a client certificate).
-  std::string hint;
-  if (IsTls(params_) && params_.tls_cert_file.empty()) {
-    hint = "; if the server verifies clients, give tlsCertFile and tlsKeyFile";
+  if (IsTls(params_) && params_.tls_cert_file.empty() && s == NATS_PROTOCOL_ERROR) {
+    // A server that verifies client certificates drops the handshake of a client without one.
+    return absl::FailedPreconditionError(fmt::format(
+        "cannot connect to nats at {}: {}; if the server verifies clients, give tlsCertFile and "
+        "tlsKeyFile", servers_, text));
   }
-  return absl::FailedPreconditionError(fmt::format("cannot connect to nats at {} ({}): {}{}",
-                                                   servers_, AuthMethod(), text, hint));
+  if (s == NATS_PROTOCOL_ERROR || text.find("maximum connections") != std::string::npos) {
+    // The server dropped the handshake (e.g. maximum connections exceeded, shutting down).
+    return absl::UnavailableError(
+        fmt::format("cannot connect to nats at {}: the server ended the handshake: {}", servers_,
+                    text));
+  }
+  // Anything else is local: an unreadable or malformed credential file, a bad option.
+  return absl::FailedPreconditionError(fmt::format("cannot connect to nats at {} ({}): {}",
+                                                   servers_, AuthMethod(), text));
 }
 
 std::shared_ptr<NatsConnection> NatsConnectionPool::Get(const config::NatsJetStreamParams& params) {

@@ -204,15 +204,45 @@ TEST_F(NatsJetStreamTest, NoServerIsUnavailableQuicklyAndRetriesWithBackoff) {
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("reconnecting to nats at")));
 }
 
-TEST_F(NatsJetStreamTest, SourcesOnOneServerShareOneConnection) {
-  auto a = factory_.Create(Spec(server_->url(), "JOBS", "parse-small"));
-  auto b = factory_.Create(Spec(server_->url(), "JOBS", "parse-large"));
-  ASSERT_TRUE((*a)->Sample(Deadline()).ok());
-  ASSERT_TRUE((*b)->Sample(Deadline()).ok());
-  // nats-server's /connz is not enabled here; count client connections from its log instead
-  // would be brittle, so check the identity the pool shares by.
-  EXPECT_EQ(config::NatsConnectionKey(std::get<config::NatsJetStreamParams>((*a)->spec().params)),
-            config::NatsConnectionKey(std::get<config::NatsJetStreamParams>((*b)->spec().params)));
+TEST(NatsSharingTest, SourcesOnOneServerShareOneConnection) {
+  // A server that accepts a single client connection: if the three sources each opened their
+  // own, two of them would be refused.
+  auto server = NatsServer::Start("max_connections: 1");
+  ASSERT_NE(server, nullptr);
+  {
+    auto client = NatsClient::Connect(server->url());
+    ASSERT_NE(client, nullptr);
+    ASSERT_TRUE(client->AddStream("JOBS", {"jobs.>"}));
+    ASSERT_TRUE(client->AddPullConsumer("JOBS", "parse-small", "jobs.parse.small"));
+    ASSERT_TRUE(client->AddPullConsumer("JOBS", "parse-large", "jobs.parse.large"));
+    ASSERT_TRUE(client->Publish("jobs.parse.large", 2));
+  }  // the set-up client's connection is closed here
+  NatsJetStreamFactory factory;
+  auto small = factory.Create(Spec(server->url(), "JOBS", "parse-small"));
+  auto large = factory.Create(Spec(server->url(), "JOBS", "parse-large"));
+  auto stream = factory.Create(Spec(server->url(), "JOBS"));
+  ASSERT_TRUE(Eventually([&] { return (*small)->Sample(Deadline()).ok(); }));
+  for (int i = 0; i < 3; ++i) {
+    auto a = (*small)->Sample(Deadline());
+    auto b = (*large)->Sample(Deadline());
+    auto c = (*stream)->Sample(Deadline());
+    ASSERT_TRUE(a.ok() && b.ok() && c.ok()) << a.status() << b.status() << c.status();
+    EXPECT_EQ(b->measures[config::kMeasureOutstanding], 2);
+    EXPECT_EQ(c->measures[config::kMeasureLength], 2);
+  }
+  // Proof that the limit bites: a second factory (its own pool) cannot get a connection.
+  NatsJetStreamFactory other_factory;
+  absl::Status refused =
+      (*other_factory.Create(Spec(server->url(), "JOBS", "parse-small")))->Sample(Deadline()).status();
+  std::printf("[figures] second connection to a max_connections=1 server: %s\n",
+              refused.ToString().c_str());
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kUnavailable,
+                                HasSubstr("maximum connections exceeded")));
+  // When every source is gone the connection closes: a new client gets the one slot.
+  small->reset();
+  large->reset();
+  stream->reset();
+  EXPECT_NE(NatsClient::Connect(server->url()), nullptr);
 }
 
 // ---- authentication ----
