@@ -291,6 +291,20 @@ TEST_F(NatsAuthTest, UserPasswordIsSampledAndAWrongPasswordSaysSoWithoutPrinting
               StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("no credentials")));
 }
 
+TEST_F(NatsAuthTest, NoPermissionForTheApiIsPermissionDenied) {
+  StartWith("authorization { users = [ { user: setup, password: setup-pw },\n"
+            "  { user: ro, password: ro-pw-123456, permissions: { publish: { deny: "
+            "[\"$JS.API.CONSUMER.INFO.>\"] } } } ] }",
+            "setup", "setup-pw");
+  auto spec = Spec(server_->url(), "JOBS", "parse-small");
+  Params(spec).username = "ro";
+  Params(spec).password = Secret("ro-pw-123456");
+  absl::Status st = (*factory_.Create(spec))->Sample(Deadline()).status();
+  std::printf("[figures] no permission for CONSUMER.INFO: %s\n", st.ToString().c_str());
+  EXPECT_THAT(st, StatusIs(absl::StatusCode::kPermissionDenied,
+                           AllOf(HasSubstr("Permissions Violation"), Not(HasSubstr("ro-pw")))));
+}
+
 TEST_F(NatsAuthTest, TokenIsSampled) {
   StartWith("authorization { token: \"tok-abc-123456\" }", "-");
   // The set-up client has no token support: create the data with the source's own credentials
