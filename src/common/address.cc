@@ -29,6 +29,10 @@ absl::StatusOr<HostPort> ParseHostPort(std::string_view field, std::string_view 
   } else if (host.find(':') != std::string_view::npos) {
     return bad("IPv6 hosts must be written in brackets");
   }
+  // A bracket inside the host ("[[a]]:80" gives "[a]") names no host and does not print back.
+  if (host.find_first_of("[]") != std::string_view::npos) {
+    return bad("brackets are only allowed around a whole IPv6 host");
+  }
   absl::StatusOr<int64_t> port = ParseInt(field, port_text);
   if (!port.ok() || *port < (allow_zero ? 0 : 1) || *port > 65535) {
     return bad(allow_zero ? "port must be 0..65535" : "port must be 1..65535");

@@ -7,6 +7,8 @@
 
 namespace poolscaler::pools {
 
+PoolTable::~PoolTable() { std::lock_guard lock(mu_); }
+
 void PoolTable::CollectNotifications(const std::string& id, const PoolState& state,
                                      std::vector<std::pair<Watcher, PoolState>>* out) const {
   for (const auto& [handle, w] : watchers_) {

@@ -33,7 +33,11 @@ class PoolStream final : public grpc::ServerWriteReactor<Response> {
                           telemetry::Rpc rpc) {
     auto* s = new PoolStream(table, std::move(step), metrics, rpc);
     std::shared_ptr<Mailbox> box = s->mailbox_;
-    s->handle_ = table.Watch(pool_id, [box](const pools::PoolState& st) { box->Post(st); });
+    uint64_t handle = table.Watch(pool_id, [box](const pools::PoolState& st) { box->Post(st); });
+    {
+      std::lock_guard lock(s->mu_);
+      s->handle_ = handle;
+    }
     if (initial) s->mailbox_->Post(*initial);
     return s;
   }
@@ -54,7 +58,12 @@ class PoolStream final : public grpc::ServerWriteReactor<Response> {
   }
 
   void OnDone() override {
-    table_.Unwatch(handle_);  // no new callbacks after this returns
+    uint64_t handle;
+    {
+      std::lock_guard lock(mu_);
+      handle = handle_;
+    }
+    table_.Unwatch(handle);  // no new callbacks after this returns
     std::shared_ptr<Mailbox> box = mailbox_;
     box->Release();
   }
@@ -145,8 +154,8 @@ class PoolStream final : public grpc::ServerWriteReactor<Response> {
   telemetry::Metrics& metrics_;
   telemetry::Rpc rpc_;
   std::shared_ptr<Mailbox> mailbox_;
-  uint64_t handle_ = 0;
   std::mutex mu_;
+  uint64_t handle_ = 0;              // guarded by mu_
   bool writing_ = false;             // guarded by mu_
   bool finished_ = false;            // guarded by mu_
   std::optional<Response> pending_;  // guarded by mu_; the newest unsent message

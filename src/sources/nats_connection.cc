@@ -102,11 +102,35 @@ std::string NatsConnection::Scrub(std::string text) const {
 
 absl::StatusOr<std::shared_ptr<NatsLink>> NatsConnection::Get(Duration call_timeout,
                                                              TimePoint deadline) {
-  std::unique_lock lock(mu_, std::defer_lock);
-  if (!lock.try_lock_for(std::max(Duration::zero(), deadline - clock_.Now()))) {
+  if (!Claim(deadline)) {
     return absl::UnavailableError(
         fmt::format("nats at {}: still connecting past the deadline", servers_));
   }
+  struct Releaser {
+    NatsConnection* connection;
+    ~Releaser() { connection->Release(); }
+  } releaser{this};
+  return GetClaimed(call_timeout, deadline);
+}
+
+bool NatsConnection::Claim(TimePoint deadline) {
+  std::unique_lock lock(claim_mu_);
+  Duration wait = std::max(Duration::zero(), deadline - clock_.Now());
+  if (!claim_cv_.wait_for(lock, wait, [this] { return !busy_; })) return false;
+  busy_ = true;
+  return true;
+}
+
+void NatsConnection::Release() {
+  {
+    std::lock_guard lock(claim_mu_);
+    busy_ = false;
+  }
+  claim_cv_.notify_one();
+}
+
+absl::StatusOr<std::shared_ptr<NatsLink>> NatsConnection::GetClaimed(Duration call_timeout,
+                                                                    TimePoint deadline) {
   if (link_) {
     natsConnStatus status = natsConnection_Status(link_->get());
     if (status == NATS_CONN_STATUS_CONNECTED) return link_;

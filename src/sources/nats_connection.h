@@ -3,6 +3,7 @@
 // identity (servers + credentials + TLS files, config::NatsConnectionKey), opened lazily with a
 // deadline, reconnected by nats.c itself while it lives, and closed when the last source holding
 // it goes away.
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -33,7 +34,8 @@ class NatsLink {
 };
 
 // A connection identity and its (lazily created) link. Thread-safe: Get() is serialized by a
-// mutex a caller waits for no longer than its deadline; the link it returns is used unlocked.
+// claim a caller waits for no longer than its deadline; the link it returns is used unclaimed
+// (nats.c requests are thread-safe).
 class NatsConnection {
  public:
   // Only the connection fields of `params` are used (servers, credentials, TLS).
@@ -55,17 +57,26 @@ class NatsConnection {
   std::string Scrub(std::string text) const;
 
  private:
+  // The following run by the claim holder.
+  absl::StatusOr<std::shared_ptr<NatsLink>> GetClaimed(Duration call_timeout, TimePoint deadline);
   absl::StatusOr<std::shared_ptr<NatsLink>> Connect(Duration call_timeout, TimePoint deadline);
+  // Claims the connection state, waiting at most until `deadline`; false on timeout.
+  bool Claim(TimePoint deadline);
+  void Release();
   // How the connection authenticates, for messages: "username and password", "token", ...
   std::string AuthMethod() const;
 
   const config::NatsJetStreamParams params_;
   const std::string servers_;
   const Clock& clock_;
-  std::timed_mutex mu_;
-  std::shared_ptr<NatsLink> link_;  // guarded by mu_; null until connected / after CLOSED
-  Backoff backoff_;                 // guarded by mu_
-  std::string last_error_;          // guarded by mu_
+  // A claim flag under a plain mutex + condition variable, not std::timed_mutex (invisible to
+  // ThreadSanitizer; see RedisConnection).
+  std::mutex claim_mu_;
+  std::condition_variable claim_cv_;
+  bool busy_ = false;               // guarded by claim_mu_
+  std::shared_ptr<NatsLink> link_;  // owned by the claim holder; null until connected / CLOSED
+  Backoff backoff_;                 // owned by the claim holder
+  std::string last_error_;          // owned by the claim holder
 };
 
 // One NatsConnection per config::NatsConnectionKey, alive while a source holds it. Thread-safe.

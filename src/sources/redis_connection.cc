@@ -102,11 +102,14 @@ RedisConnection::~RedisConnection() = default;
 
 absl::StatusOr<std::vector<ReplyPtr>> RedisConnection::Pipeline(
     const std::vector<RedisCommand>& commands, Duration call_timeout, TimePoint deadline) {
-  std::unique_lock lock(mu_, std::defer_lock);
-  if (!lock.try_lock_for(std::max(Duration::zero(), deadline - clock_.Now()))) {
+  if (!Claim(deadline)) {
     return absl::UnavailableError(fmt::format(
         "redis at {}: the shared connection stayed busy past the deadline", endpoint_.Address()));
   }
+  struct Releaser {
+    RedisConnection* connection;
+    ~Releaser() { connection->Release(); }
+  } releaser{this};
   ScopedSigpipeBlock no_sigpipe;
   if (!context_) {
     Duration wait = backoff_.Remaining(clock_.Now());
@@ -120,6 +123,22 @@ absl::StatusOr<std::vector<ReplyPtr>> RedisConnection::Pipeline(
   auto replies = RoundTrip(commands, call_timeout, deadline);
   if (replies.ok()) backoff_.RecordSuccess();
   return replies;
+}
+
+bool RedisConnection::Claim(TimePoint deadline) {
+  std::unique_lock lock(claim_mu_);
+  Duration wait = std::max(Duration::zero(), deadline - clock_.Now());
+  if (!claim_cv_.wait_for(lock, wait, [this] { return !busy_; })) return false;
+  busy_ = true;
+  return true;
+}
+
+void RedisConnection::Release() {
+  {
+    std::lock_guard lock(claim_mu_);
+    busy_ = false;
+  }
+  claim_cv_.notify_one();
 }
 
 absl::Status RedisConnection::Connect(Duration call_timeout, TimePoint deadline) {

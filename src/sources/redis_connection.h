@@ -1,6 +1,7 @@
 #pragma once
 // Shared, blocking hiredis connections for the redis-streams source: connect with a timeout,
 // AUTH and SELECT, pipelined commands with a per-call timeout, and reconnection with backoff.
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -73,19 +74,29 @@ class RedisConnection {
   };
   using ContextPtr = std::unique_ptr<redisContext, ContextDeleter>;
 
-  // The following run with mu_ held.
+  // The following run by the claim holder.
   absl::Status Connect(Duration call_timeout, TimePoint deadline);
   absl::StatusOr<std::vector<ReplyPtr>> RoundTrip(const std::vector<RedisCommand>& commands,
                                                   Duration call_timeout, TimePoint deadline);
   // Drops the context after an I/O error and starts backing off; returns UNAVAILABLE.
   absl::Status IoFailure(std::string_view what, std::string error);
 
+  // Claims the connection for one call, waiting at most until `deadline`; false on timeout.
+  bool Claim(TimePoint deadline);
+  void Release();
+
   const RedisEndpoint endpoint_;
   const Clock& clock_;
-  std::timed_mutex mu_;
-  ContextPtr context_;     // guarded by mu_; null when disconnected
-  Backoff backoff_;        // guarded by mu_
-  std::string last_error_; // guarded by mu_; why the last I/O attempt failed
+  // One call at a time: a claim flag under a plain mutex + condition variable, so a waiter
+  // gives up at its deadline. (Not std::timed_mutex: GCC implements its timed lock with
+  // pthread_mutex_clocklock, which ThreadSanitizer does not see, so TSan runs would report
+  // every unlock as bogus and hide real races.)
+  std::mutex claim_mu_;
+  std::condition_variable claim_cv_;
+  bool busy_ = false;      // guarded by claim_mu_
+  ContextPtr context_;     // owned by the claim holder; null when disconnected
+  Backoff backoff_;        // owned by the claim holder
+  std::string last_error_; // owned by the claim holder; why the last I/O attempt failed
 };
 
 // Hands out one RedisConnection per endpoint identity, alive as long as some source holds it.

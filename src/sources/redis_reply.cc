@@ -44,7 +44,7 @@ GroupLookup FindGroupInXinfo(const redisReply& reply, std::string_view group) {
       std::string_view name = ReplyText(key);
       if (name == "name") {
         ours = IsTextReply(value) && ReplyText(value) == group;
-      } else if (name == "pending" && value.type == REDIS_REPLY_INTEGER) {
+      } else if (name == "pending" && value.type == REDIS_REPLY_INTEGER && value.integer >= 0) {
         info.pending = static_cast<int64_t>(value.integer);
         has_pending = true;
       } else if (name == "last-delivered-id" && IsTextReply(value)) {
@@ -56,7 +56,7 @@ GroupLookup FindGroupInXinfo(const redisReply& reply, std::string_view group) {
     if (!ours) continue;
     if (!has_pending || !last_delivered) {
       result.outcome = Outcome::kMalformed;
-      result.problem = "no pending count or last-delivered-id";
+      result.problem = "no valid pending count or last-delivered-id";
       return result;
     }
     info.last_delivered = *last_delivered;

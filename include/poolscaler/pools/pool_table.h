@@ -63,6 +63,11 @@ class PoolTable {
  public:
   using Watcher = std::function<void(const PoolState&)>;
 
+  PoolTable() = default;
+  // Takes the lock once, so the destruction happens after the last Unwatch of any stream
+  // that finished on another thread.
+  ~PoolTable();
+
   // Makes `defs` the config pools; raw pools are untouched. A pool that keeps its id keeps its
   // policy history and last decision. Watchers of removed pools get a final NOT_FOUND state.
   void SetConfigPools(std::vector<PoolDefinition> defs);
