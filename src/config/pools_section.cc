@@ -23,13 +23,18 @@ struct PoolContext {
 
 std::string MeasureProblem(const SourceSpec& source, const std::string& measure) {
   std::vector<std::string> known;
-  for (const char* m : {kMeasureLength, kMeasureUndelivered, kMeasurePending, kMeasureOutstanding}) {
-    if (source.HasMeasure(m)) known.push_back(fmt::format("\"{}\"", m));
-  }
+  for (const std::string& m : source.Measures()) known.push_back(fmt::format("\"{}\"", m));
   bool group_measure = measure == kMeasureUndelivered || measure == kMeasurePending ||
                        measure == kMeasureOutstanding;
-  if (group_measure) {
+  if (group_measure && source.kind == kRedisStreams) {
     return fmt::format("source \"{}\" has no consumerGroup, so it reports only \"{}\"",
+                       source.name, kMeasureLength);
+  }
+  if (source.kind == kNatsJetStream && known.size() == 1 &&
+      (measure == kMeasurePending || measure == kMeasureOutstanding ||
+       measure == kMeasureAckPending || measure == kMeasureRedelivered ||
+       measure == kMeasureDeliveredSeq || measure == kMeasureAckFloorSeq)) {
+    return fmt::format("source \"{}\" has no consumer, so it reports only \"{}\"",
                        source.name, kMeasureLength);
   }
   return fmt::format("unknown measure; source \"{}\" reports {}", source.name,

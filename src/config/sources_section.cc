@@ -71,6 +71,57 @@ void ReadCredentials(ParamReader& r, RedisStreamsParams* out) {
   r.Ignore({"password", "passwordEnv", "passwordFile"});
 }
 
+// NATS: username | usernameEnv, passwordEnv | passwordFile, tokenEnv | tokenFile.
+void ReadNatsCredentials(ParamReader& r, NatsJetStreamParams* out) {
+  if (r.Has("username") && r.Has("usernameEnv")) {
+    r.Fail("usernameEnv", "give \"username\" or \"usernameEnv\", not both");
+  } else if (r.Has("usernameEnv")) {
+    if (auto v = FromEnvironment(r, "usernameEnv")) out->username = *v;
+  } else if (auto v = r.String("username")) {
+    out->username = *v;
+  }
+  r.Ignore({"username", "usernameEnv"});
+  for (const char* inline_key : {"password", "token"}) {
+    if (r.Has(inline_key)) {
+      r.Fail(inline_key, fmt::format("secrets are not written in the config: use {0}Env or "
+                                     "{0}File", inline_key));
+      r.Ignore({inline_key});
+    }
+  }
+  struct SecretKeys {
+    const char* env;
+    const char* file;
+    Secret* out;
+  };
+  for (const SecretKeys& k : {SecretKeys{"passwordEnv", "passwordFile", &out->password},
+                              SecretKeys{"tokenEnv", "tokenFile", &out->token}}) {
+    if (r.Has(k.env) && r.Has(k.file)) {
+      r.Fail(k.file, fmt::format("give \"{}\" or \"{}\", not both", k.env, k.file));
+    } else if (r.Has(k.env)) {
+      if (auto v = FromEnvironment(r, k.env)) *k.out = Secret(*v);
+    } else if (r.Has(k.file)) {
+      if (auto v = FromFile(r, k.file)) *k.out = Secret(*v);
+    }
+    r.Ignore({k.env, k.file});
+  }
+  CheckNatsCredentials(r, *out, {"username", "passwordEnv", "tokenEnv"});
+}
+
+// `servers` as a YAML list (each item a single value), or nullopt when it is not a list.
+std::optional<std::vector<std::string>> ServerList(const YamlEntry& entry, ParamReader& r) {
+  auto it = entry.nodes.find("servers");
+  if (it == entry.nodes.end() || !it->second.IsSequence()) return std::nullopt;
+  std::vector<std::string> out;
+  for (const YAML::Node& item : it->second) {
+    if (!item.IsScalar()) {
+      r.Fail("servers", "expected a list of URLs");
+      return std::vector<std::string>{};
+    }
+    out.push_back(item.Scalar());
+  }
+  return out;
+}
+
 // Parses one entry; false when it has errors. `names` maps each source name seen so far to the
 // path of its entry (broken entries included, so a pool naming them reports no extra error).
 bool ParseSource(const YAML::Node& node, const std::string& path, const Defaults& defaults,
@@ -93,8 +144,17 @@ bool ParseSource(const YAML::Node& node, const std::string& path, const Defaults
     ReadCredentials(r, &params);
     spec->params = std::move(params);
     r.RejectUnknown();
+  } else if (type == kNatsJetStream) {
+    spec->kind = kNatsJetStream;
+    NatsJetStreamParams params;
+    std::optional<std::vector<std::string>> list = ServerList(*entry, r);
+    ReadNatsQuery(r, list ? &*list : nullptr, &params);
+    ReadNatsCredentials(r, &params);
+    spec->params = std::move(params);
+    r.RejectUnknown();
   } else if (type) {
-    r.Fail("type", fmt::format("unknown source type; supported: \"{}\"", kRedisStreams));
+    r.Fail("type", fmt::format("unknown source type; supported: \"{}\", \"{}\"", kRedisStreams,
+                               kNatsJetStream));
   }
   errors->insert(errors->end(), r.errors().begin(), r.errors().end());
   return r.ok();

@@ -17,18 +17,25 @@ struct TargetKey {
   const char* key;
   const char* measure;  // nullptr: the source's default measure
   bool needs_group;
+  bool redis_only;
 };
 constexpr TargetKey kTargetKeys[] = {
-    {"lagThreshold", nullptr, false},
-    {"pendingEntriesCount", kMeasurePending, true},
-    {"streamLength", kMeasureLength, false},
-    {"lagCount", kMeasureUndelivered, true},
+    {"lagThreshold", nullptr, false, false},
+    {"pendingEntriesCount", kMeasurePending, true, true},
+    {"streamLength", kMeasureLength, false, true},
+    {"lagCount", kMeasureUndelivered, true, true},
 };
 
 constexpr char kRedisKeys[] =
     "redis-streams takes address (or host, port), stream, consumerGroup, databaseIndex, "
     "usernameFromEnv, passwordFromEnv, lagThreshold (or pendingEntriesCount, streamLength, "
     "lagCount), activationLagThreshold (or activationLagCount), sampleInterval, staleAfter, "
+    "timeout, cooldownSeconds";
+
+constexpr char kNatsKeys[] =
+    "nats-jetstream takes natsServer, stream, consumer, jsDomain (or domain), account, "
+    "userFromEnv + passwordFromEnv, tokenFromEnv, credsFile, nkeySeedFile, tlsCaFile, "
+    "tlsCertFile, tlsKeyFile, lagThreshold, activationLagThreshold, sampleInterval, staleAfter, "
     "timeout, cooldownSeconds";
 
 // The first of `keys` present; every further one present is reported as a conflict.
@@ -48,8 +55,9 @@ const char* OneOf(ParamReader& r, std::initializer_list<const char*> keys) {
 
 void ReadSignal(ParamReader& r, const SourceSpec& source, SignalSpec* signal) {
   const TargetKey* target = nullptr;
+  const bool redis = source.kind == kRedisStreams;
   for (const TargetKey& t : kTargetKeys) {
-    if (!r.Has(t.key)) continue;
+    if (!r.Has(t.key) || (t.redis_only && !redis)) continue;  // others: unknown keys
     if (target == nullptr) {
       target = &t;
     } else {
@@ -61,7 +69,7 @@ void ReadSignal(ParamReader& r, const SourceSpec& source, SignalSpec* signal) {
   signal->lag_threshold = kDefaultLagThreshold;
   if (target != nullptr) {
     if (target->measure != nullptr) signal->measure = target->measure;
-    if (target->needs_group &&
+    if (target->needs_group && redis &&
         std::get<RedisStreamsParams>(source.params).consumer_group.empty()) {
       r.Fail(target->key, fmt::format("needs \"consumerGroup\" (the \"{}\" measure belongs to a "
                                       "consumer group)", target->measure));
@@ -81,26 +89,60 @@ std::string RawSourceName(const RedisStreamsParams& p) {
   return name;
 }
 
-void ParseRawMode(ParamReader& r, const Defaults& defaults, TriggerSpec* spec) {
-  spec->mode = TriggerSpec::Mode::kRaw;
-  std::string kind = r.String("source").value_or("");
-  if (kind != kRedisStreams) {
-    r.Fail("source", fmt::format("unknown source kind; supported: \"{}\"", kRedisStreams));
-    return;
-  }
-  SourceSpec& source = spec->source;
-  source.kind = kRedisStreams;
+std::string RawSourceName(const NatsJetStreamParams& p) {
+  std::string server = p.servers.empty() ? "" : p.servers.front();
+  if (size_t sep = server.find("://"); sep != std::string::npos) server = server.substr(sep + 3);
+  std::string name = fmt::format("{}/{}", kNatsJetStream, server);
+  if (!p.domain.empty()) name += "/domain=" + p.domain;
+  name += "/" + p.stream;
+  if (!p.consumer.empty()) name += "/" + p.consumer;
+  return name;
+}
+
+// Redis connection and query keys → source; returns the metric name.
+std::string ReadRedisSource(ParamReader& r, SourceSpec* source) {
+  source->kind = kRedisStreams;
   RedisStreamsParams params;
   ReadRedisQuery(r, &params);
   // KEDA substitutes the workload's environment value into every *FromEnv key.
   if (auto user = r.SecretValue("usernameFromEnv")) params.username = user->Reveal();
   if (auto password = r.SecretValue("passwordFromEnv")) params.password = *password;
-  ReadTiming(r, defaults, &source);
-  source.name = RawSourceName(params);
+  source->name = RawSourceName(params);
   std::string metric = fmt::format("{}-{}", kRedisStreams, params.stream);
   if (!params.consumer_group.empty()) metric += "-" + params.consumer_group;
+  source->params = std::move(params);
+  return metric;
+}
+
+std::string ReadNatsSource(ParamReader& r, SourceSpec* source) {
+  source->kind = kNatsJetStream;
+  NatsJetStreamParams params;
+  ReadNatsQuery(r, nullptr, &params);
+  // KEDA substitutes the workload's environment value into every *FromEnv key: all secrets.
+  if (auto user = r.SecretValue("userFromEnv")) params.username = user->Reveal();
+  if (auto password = r.SecretValue("passwordFromEnv")) params.password = *password;
+  if (auto token = r.SecretValue("tokenFromEnv")) params.token = *token;
+  CheckNatsCredentials(r, params, {"userFromEnv", "passwordFromEnv", "tokenFromEnv"});
+  source->name = RawSourceName(params);
+  std::string metric = fmt::format("{}-{}", kNatsJetStream, params.stream);
+  if (!params.consumer.empty()) metric += "-" + params.consumer;
+  source->params = std::move(params);
+  return metric;
+}
+
+void ParseRawMode(ParamReader& r, const Defaults& defaults, TriggerSpec* spec) {
+  spec->mode = TriggerSpec::Mode::kRaw;
+  std::string kind = r.String("source").value_or("");
+  if (kind != kRedisStreams && kind != kNatsJetStream) {
+    r.Fail("source", fmt::format("unknown source kind; supported: \"{}\", \"{}\"",
+                                 kRedisStreams, kNatsJetStream));
+    return;
+  }
+  SourceSpec& source = spec->source;
+  std::string metric = kind == kRedisStreams ? ReadRedisSource(r, &source)
+                                             : ReadNatsSource(r, &source);
+  ReadTiming(r, defaults, &source);
   spec->metric_name = NormalizeMetricName(metric);
-  source.params = std::move(params);
 
   ReadSignal(r, source, &spec->signal);
   spec->signal.source = source.Key();
@@ -108,7 +150,7 @@ void ParseRawMode(ParamReader& r, const Defaults& defaults, TriggerSpec* spec) {
   spec->params.max_replicas = kRawMaxReplicas;
   spec->params.cooldown = ReadSeconds(r, "cooldownSeconds").value_or(Duration::zero());
   spec->params.scale_down_window = Duration::zero();
-  r.RejectUnknown(kRedisKeys);
+  r.RejectUnknown(kind == kRedisStreams ? kRedisKeys : kNatsKeys);
 }
 
 void ParsePoolMode(ParamReader& r, TriggerSpec* spec) {

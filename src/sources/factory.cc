@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 #include "absl/status/status.h"
 #include "poolscaler/common/text.h"
+#include "poolscaler/sources/nats_jetstream.h"
 #include "poolscaler/sources/redis_streams.h"
 #include "poolscaler/sources/source.h"
 
@@ -13,12 +14,14 @@ class DefaultFactory final : public SourceFactory {
  public:
   absl::StatusOr<std::unique_ptr<Source>> Create(const config::SourceSpec& spec) override {
     if (spec.kind == config::kRedisStreams) return redis_streams_.Create(spec);
+    if (spec.kind == config::kNatsJetStream) return nats_jetstream_.Create(spec);
     return absl::InvalidArgumentError(
         fmt::format("source {}: unknown kind {}", Quote(spec.name), Quote(spec.kind)));
   }
 
  private:
   RedisStreamsFactory redis_streams_;
+  NatsJetStreamFactory nats_jetstream_;
 };
 
 }  // namespace

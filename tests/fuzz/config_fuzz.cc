@@ -69,12 +69,20 @@ void CheckOk(const config::Config& cfg, const std::string& yaml) {
   std::set<std::string> source_names;
   for (const config::SourceSpec& s : cfg.sources) {
     FUZZ_CHECK(source_names.insert(s.name).second, fmt::format("duplicate source {}: {}", s.name, yaml));
-    FUZZ_CHECK(!s.name.empty() && s.kind == config::kRedisStreams, yaml);
-    const auto* redis = std::get_if<config::RedisStreamsParams>(&s.params);
-    FUZZ_CHECK(redis != nullptr, yaml);
-    FUZZ_CHECK(!redis->host.empty() && !redis->stream.empty(), yaml);
-    FUZZ_CHECK(redis->port >= 1 && redis->port <= 65535, yaml);
-    FUZZ_CHECK(redis->database >= 0 && redis->database <= 1000, yaml);
+    FUZZ_CHECK(!s.name.empty() &&
+                   (s.kind == config::kRedisStreams || s.kind == config::kNatsJetStream),
+               yaml);
+    if (s.kind == config::kNatsJetStream) {
+      const auto* n = std::get_if<config::NatsJetStreamParams>(&s.params);
+      FUZZ_CHECK(n != nullptr && !n->servers.empty() && !n->stream.empty(), yaml);
+      FUZZ_CHECK(n->username.empty() == n->password.empty(), yaml);
+    } else {
+      const auto* redis = std::get_if<config::RedisStreamsParams>(&s.params);
+      FUZZ_CHECK(redis != nullptr, yaml);
+      FUZZ_CHECK(!redis->host.empty() && !redis->stream.empty(), yaml);
+      FUZZ_CHECK(redis->port >= 1 && redis->port <= 65535, yaml);
+      FUZZ_CHECK(redis->database >= 0 && redis->database <= 1000, yaml);
+    }
     FUZZ_CHECK(s.sample_interval > Duration::zero(), yaml);
     FUZZ_CHECK(s.stale_after >= s.sample_interval, yaml);
     FUZZ_CHECK(s.timeout > Duration::zero() && s.timeout <= s.sample_interval, yaml);

@@ -6,7 +6,9 @@
 //
 // Invariants:
 //  - OK raw mode: lagThreshold > 0 and finite, activation >= 0 and finite, a complete
-//    redis-streams source (host, port 1..65535, stream, database 0..1000), 0 < timeout <=
+//    redis-streams source (host, port 1..65535, stream, database 0..1000) or nats-jetstream
+//    source (servers with a nats:// or tls:// scheme and no credentials, stream, user and
+//    password together), 0 < timeout <=
 //    sampleInterval <= staleAfter, cooldown 0..1 year, a non-empty normalized metric name,
 //    signal.source == source.Key(), a measure the source reports, and only keys raw mode knows.
 //  - OK pool mode: pool == metadata["pool"], non-empty, and no key but "pool" and KEDA's own.
@@ -87,6 +89,15 @@ std::string Show(const Metadata& metadata) {
   return out;
 }
 
+const std::set<std::string>& NatsRawKeys() {
+  static const std::set<std::string> keys = {
+      "source", "natsServer", "stream", "consumer", "jsDomain", "domain", "account",
+      "userFromEnv", "passwordFromEnv", "tokenFromEnv", "credsFile", "nkeySeedFile", "tlsCaFile",
+      "tlsCertFile", "tlsKeyFile", "lagThreshold", "activationLagThreshold", "sampleInterval",
+      "staleAfter", "timeout", "cooldownSeconds", "scalerAddress", "enableTLS", "unsafeSsl"};
+  return keys;
+}
+
 const std::set<std::string>& RawKeys() {
   static const std::set<std::string> keys = {
       "source", "address", "host", "port", "stream", "consumerGroup", "databaseIndex",
@@ -116,8 +127,10 @@ void CheckOk(const Metadata& metadata, const config::Defaults& defaults,
     return;
   }
   FUZZ_CHECK(metadata.count("source") == 1 && metadata.count("pool") == 0, input);
+  const bool nats = spec.source.kind == config::kNatsJetStream;
   for (const auto& [key, value] : metadata) {
-    FUZZ_CHECK(RawKeys().count(key) == 1, fmt::format("raw mode accepted key \"{}\": {}", key, input));
+    FUZZ_CHECK((nats ? NatsRawKeys() : RawKeys()).count(key) == 1,
+               fmt::format("raw mode accepted key \"{}\": {}", key, input));
   }
   const config::SignalSpec& signal = spec.signal;
   FUZZ_CHECK(std::isfinite(signal.lag_threshold) && signal.lag_threshold > 0,
@@ -125,12 +138,24 @@ void CheckOk(const Metadata& metadata, const config::Defaults& defaults,
   FUZZ_CHECK(std::isfinite(signal.activation_lag_threshold) && signal.activation_lag_threshold >= 0,
              fmt::format("activation {}: {}", signal.activation_lag_threshold, input));
   const config::SourceSpec& source = spec.source;
-  FUZZ_CHECK(source.kind == config::kRedisStreams, input);
+  FUZZ_CHECK(source.kind == config::kRedisStreams || nats, input);
   const auto* redis = std::get_if<config::RedisStreamsParams>(&source.params);
-  FUZZ_CHECK(redis != nullptr, input);
-  FUZZ_CHECK(!redis->host.empty() && !redis->stream.empty(), input);
-  FUZZ_CHECK(redis->port >= 1 && redis->port <= 65535, fmt::format("port {}: {}", redis->port, input));
-  FUZZ_CHECK(redis->database >= 0 && redis->database <= 1000, input);
+  if (nats) {
+    const auto* n = std::get_if<config::NatsJetStreamParams>(&source.params);
+    FUZZ_CHECK(n != nullptr && !n->servers.empty() && !n->stream.empty(), input);
+    for (const std::string& server : n->servers) {
+      FUZZ_CHECK((server.starts_with("nats://") || server.starts_with("tls://")) &&
+                     !Contains(server, "@"),
+                 fmt::format("server \"{}\": {}", server, input));
+    }
+    FUZZ_CHECK(n->username.empty() == n->password.empty(), input);
+    FUZZ_CHECK(!metadata.count("consumer") || n->consumer == metadata.at("consumer"), input);
+  } else {
+    FUZZ_CHECK(redis != nullptr, input);
+    FUZZ_CHECK(!redis->host.empty() && !redis->stream.empty(), input);
+    FUZZ_CHECK(redis->port >= 1 && redis->port <= 65535, fmt::format("port {}: {}", redis->port, input));
+    FUZZ_CHECK(redis->database >= 0 && redis->database <= 1000, input);
+  }
   FUZZ_CHECK(source.sample_interval > Duration::zero(), input);
   FUZZ_CHECK(source.stale_after >= source.sample_interval, input);
   FUZZ_CHECK(source.timeout > Duration::zero() && source.timeout <= source.sample_interval, input);
@@ -146,7 +171,8 @@ void CheckOk(const Metadata& metadata, const config::Defaults& defaults,
   FUZZ_CHECK(signal.source == source.Key(), input);
   FUZZ_CHECK(source.HasMeasure(signal.measure),
              fmt::format("measure \"{}\": {}", signal.measure, input));
-  FUZZ_CHECK(!metadata.count("consumerGroup") || redis->consumer_group == metadata.at("consumerGroup"),
+  FUZZ_CHECK(nats || !metadata.count("consumerGroup") ||
+                 redis->consumer_group == metadata.at("consumerGroup"),
              input);
 }
 

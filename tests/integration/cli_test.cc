@@ -69,6 +69,28 @@ TEST(CliTest, ShippedExampleConfigsAreValid) {
   r = RunToEnd({kBinary, "check-config", path}, dir.path());
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("pool order-workers: 0..8 replicas"));
+
+  // The tiered NATS example reads its password file at check time: point it at a test file.
+  std::string nats = ReadFile(kExamples + "nats-jobs.yaml");
+  std::string password_file = dir.Write("nats-password", "n4ts-s3cr3t-pw\n");
+  for (size_t at; (at = nats.find("/var/run/secrets/nats/password")) != std::string::npos;) {
+    nats.replace(at, 30, password_file);
+  }
+  ASSERT_NE(nats.find("subjects `jobs.>`"), std::string::npos);
+  path = dir.Write("nats-jobs.yaml", nats);
+  r = RunToEnd({kBinary, "check-config", path}, dir.path());
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("ok (3 sources, 3 pools)"));
+  EXPECT_THAT(r.out, HasSubstr("pool parse-small: 0..50 replicas"));
+  EXPECT_THAT(r.out, HasSubstr("pool parse-large: 0..10 replicas"));
+  EXPECT_THAT(r.out, HasSubstr("pool parse-gpu: 0..5 replicas"));
+  EXPECT_THAT(r.out, Not(HasSubstr("n4ts-s3cr3t")));
+  // The ScaledObjects name exactly those pools, with matching maxReplicaCount.
+  std::string objects = ReadFile(kExamples + "nats-jobs-scaledobjects.yaml");
+  for (const char* pool_and_max : {"maxReplicaCount: 50", "maxReplicaCount: 10", "maxReplicaCount: 5",
+                                   "pool: parse-small", "pool: parse-large", "pool: parse-gpu"}) {
+    EXPECT_THAT(objects, HasSubstr(pool_and_max));
+  }
 }
 
 TEST(CliTest, CheckConfigPrintsEveryErrorWithItsPath) {

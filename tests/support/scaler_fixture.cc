@@ -7,6 +7,7 @@
 namespace poolscaler::testing {
 
 void ScalerFixture::SetUp() {
+  if (!UsesRedis()) return;
   redis_ = RedisServer::Start();
   ASSERT_NE(redis_, nullptr) << "redis-server did not start";
 }
@@ -20,8 +21,12 @@ void ScalerFixture::TearDown() {
 
 std::string ScalerFixture::Expand(const std::string& yaml) const {
   std::string out = yaml;
-  for (size_t at = out.find("$REDIS"); at != std::string::npos; at = out.find("$REDIS")) {
-    out.replace(at, 6, redis_->address());
+  std::map<std::string, std::string> all = expansions_;
+  if (redis_) all["$REDIS"] = redis_->address();
+  for (const auto& [name, value] : all) {
+    for (size_t at = out.find(name); at != std::string::npos; at = out.find(name, at + value.size())) {
+      out.replace(at, name.size(), value);
+    }
   }
   return out;
 }

@@ -1,6 +1,7 @@
 #pragma once
 // ScalerFixture: a real redis-server plus a whole poolscaler (the same Runtime `serve` runs) on
-// free loopback ports, and a KEDA-like client pointed at it.
+// free loopback ports, and a KEDA-like client pointed at it. A test for another broker overrides
+// UsesRedis() to skip redis-server and adds its own "$NAME" → value expansions.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -19,9 +20,11 @@ class ScalerFixture : public ::testing::Test {
  protected:
   void SetUp() override;
   void TearDown() override;
+  // Whether SetUp starts redis-server (redis_); default true.
+  virtual bool UsesRedis() const { return true; }
 
   // Starts poolscaler; with a non-empty `yaml` it is written to a config file first. The text
-  // may contain "$REDIS", replaced by the redis address.
+  // may contain "$REDIS", replaced by the redis address, and any key of expansions_.
   void StartScaler(const std::string& yaml = "");
   // Rewrites the config file (atomically, like a ConfigMap update).
   void WriteConfig(const std::string& yaml);
@@ -43,7 +46,8 @@ class ScalerFixture : public ::testing::Test {
   std::vector<std::string> ReadGroup(const std::string& stream, const std::string& group, int n);
   void Ack(const std::string& stream, const std::string& group, const std::vector<std::string>& ids);
 
-  std::unique_ptr<RedisServer> redis_;
+  std::unique_ptr<RedisServer> redis_;  // null when !UsesRedis()
+  std::map<std::string, std::string> expansions_;  // "$NATS" → "nats://127.0.0.1:4222", ...
   TempDir dir_;
   std::string config_path_;
   std::unique_ptr<runtime::Runtime> scaler_;

@@ -271,7 +271,7 @@ TEST_F(ConfigTest, SourceRequiredKeys) {
 TEST_F(ConfigTest, SourceTypeErrors) {
   EXPECT_THAT(Errors("sources:\n  - name: a\n    type: kafka\n"),
               ElementsAre("sources[0].type (line 3): unknown source type; supported: "
-                          "\"redis-streams\" (value \"kafka\")"));
+                          "\"redis-streams\", \"nats-jetstream\" (value \"kafka\")"));
 }
 
 TEST_F(ConfigTest, SourceValueErrors) {

@@ -54,5 +54,26 @@ TEST(DefaultFactoryTest, IncompleteRedisSpecIsInvalidArgument) {
   EXPECT_EQ(factory->Create(bad_port).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST(DefaultFactoryTest, CreatesNatsJetStreamWithoutConnecting) {
+  auto factory = MakeDefaultFactory();
+  config::SourceSpec spec;
+  spec.name = "jobs";
+  spec.kind = config::kNatsJetStream;
+  config::NatsJetStreamParams params;
+  params.servers = {"nats://127.0.0.1:1"};  // nothing listens there; Create must not care
+  params.stream = "JOBS";
+  spec.params = params;
+  auto source = factory->Create(spec);
+  ASSERT_TRUE(source.ok()) << source.status();
+  EXPECT_EQ((*source)->spec().name, "jobs");
+
+  std::get<config::NatsJetStreamParams>(spec.params).servers.clear();
+  EXPECT_EQ(factory->Create(spec).status().code(), absl::StatusCode::kInvalidArgument);
+  // A redis spec under the nats kind is refused, not misread.
+  config::SourceSpec mixed = RedisSpec();
+  mixed.kind = config::kNatsJetStream;
+  EXPECT_EQ(factory->Create(mixed).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace poolscaler::sources
