@@ -256,9 +256,10 @@ absl::StatusOr<std::shared_ptr<NatsLink>> NatsConnection::Connect(Duration call_
   }
   if (s == NATS_PROTOCOL_ERROR || text.find("maximum connections") != std::string::npos) {
     // The server dropped the handshake (e.g. maximum connections exceeded, shutting down).
-    return absl::UnavailableError(
-        fmt::format("cannot connect to nats at {}: the server ended the handshake: {}", servers_,
-                    text));
+    // A server that rejects a login sends -ERR and closes; nats.c may see only the close.
+    return absl::UnavailableError(fmt::format(
+        "cannot connect to nats at {}: the server ended the handshake: {} (a server that "
+        "rejects a login can end it this way too)", servers_, text));
   }
   // Anything else is local: an unreadable or malformed credential file, a bad option.
   return absl::FailedPreconditionError(fmt::format("cannot connect to nats at {} ({}): {}",

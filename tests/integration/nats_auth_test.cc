@@ -76,7 +76,7 @@ TEST_F(NatsAuthTest, UserPasswordIsSampledAndAWrongPasswordSaysSoWithoutPrinting
 
   Params(spec).password = Secret(kWrongPassword);
   auto bad = factory_.Create(spec);
-  absl::Status st = (*bad)->Sample(Deadline()).status();
+  absl::Status st = RefusalOf(**bad);
   std::printf("[figures] wrong password: %s\n", st.ToString().c_str());
   EXPECT_THAT(st, StatusIs(absl::StatusCode::kUnauthenticated,
                            AllOf(HasSubstr("username and password"), HasSubstr(server_->url()),
@@ -84,7 +84,7 @@ TEST_F(NatsAuthTest, UserPasswordIsSampledAndAWrongPasswordSaysSoWithoutPrinting
                                  Not(HasSubstr(kWrongPassword)), Not(HasSubstr(kPassword)))));
   // No credentials at all.
   auto none = factory_.Create(Spec(server_->url(), "JOBS", "parse-small"));
-  EXPECT_THAT((*none)->Sample(Deadline()).status(),
+  EXPECT_THAT(RefusalOf(**none),
               StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("no credentials")));
 }
 
@@ -113,7 +113,7 @@ TEST_F(NatsAuthTest, TokenIsSampled) {
   EXPECT_THAT(st, StatusIs(absl::StatusCode::kNotFound, HasSubstr("stream \"JOBS\" not found")));
   Params(spec).token = Secret("tok-wrong-99999");
   auto bad = factory_.Create(spec);
-  EXPECT_THAT((*bad)->Sample(Deadline()).status(),
+  EXPECT_THAT(RefusalOf(**bad),
               StatusIs(absl::StatusCode::kUnauthenticated,
                        AllOf(HasSubstr("token"), Not(HasSubstr("tok-wrong-99999")))));
 }
@@ -139,7 +139,7 @@ TEST_F(NatsAuthTest, NkeySeedFileIsSampled) {
   other[0] = 1;
   auto other_spec = spec;
   Params(other_spec).nkey_seed_file = dir_.Write("other.nk", NkeyEncodeUserSeed(other).Reveal());
-  EXPECT_THAT((*factory_.Create(other_spec))->Sample(Deadline()).status(),
+  EXPECT_THAT(RefusalOf(**factory_.Create(other_spec)),
               StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("NKey seed file")));
   auto bad_spec = spec;
   Params(bad_spec).nkey_seed_file = dir_.Write("bad.nk", "SUnot-a-seed-secretish");
@@ -166,12 +166,12 @@ TEST_F(NatsAuthTest, CredsFileWithOperatorSignedJwtIsSampled) {
   // A user of an account this server does not trust is refused, naming the creds file.
   auto other = spec;
   Params(other).creds_file = dir_.Write("other.creds", poolscaler::testing::MakeNatsJwtSetup().creds);
-  absl::Status st = (*factory_.Create(other))->Sample(Deadline()).status();
+  absl::Status st = RefusalOf(**factory_.Create(other));
   std::printf("[figures] creds of an untrusted account: %s\n", st.ToString().c_str());
   EXPECT_THAT(st, StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("other.creds")));
   // Without credentials this server refuses the connection.
   auto none = factory_.Create(Spec(server_->url(), "JOBS", "parse-small"));
-  EXPECT_THAT((*none)->Sample(Deadline()).status(),
+  EXPECT_THAT(RefusalOf(**none),
               StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("no credentials")));
 }
 

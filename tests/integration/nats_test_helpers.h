@@ -60,6 +60,21 @@ inline std::map<std::string, double> SampleUntil(Source& source, const std::stri
   return last;
 }
 
+// The status of a sample that the server refuses. A server that rejects a login sends -ERR and
+// closes; under load nats.c sometimes sees the close first and reports a bare handshake failure
+// (UNAVAILABLE "the server ended the handshake"), and then retries after its backoff. Samples
+// until another answer arrives (<= 10 s) and returns it.
+inline absl::Status RefusalOf(Source& source) {
+  absl::Status st;
+  Eventually(
+      [&] {
+        st = source.Sample(Deadline()).status();
+        return st.message().find("ended the handshake") == absl::string_view::npos;
+      },
+      std::chrono::seconds(10), std::chrono::milliseconds(100));
+  return st;
+}
+
 inline void PrintReading(const char* label, const std::map<std::string, double>& m) {
   std::printf("[figures] %s:", label);
   for (const auto& [k, v] : m) std::printf(" %s=%.0f", k.c_str(), v);

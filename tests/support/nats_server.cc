@@ -1,5 +1,7 @@
 #include "support/nats_server.h"
 
+#include "support/process.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -39,29 +41,7 @@ bool PortAccepts(int port) {
   return ok;
 }
 
-std::string FileTail(const std::string& path, size_t max_bytes = 3000) {
-  std::ifstream in(path);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return text.size() > max_bytes ? text.substr(text.size() - max_bytes) : text;
-}
-
 }  // namespace
-
-int FreeLoopbackPort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return 0;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  close(fd);
-  return port;
-}
 
 std::unique_ptr<NatsServer> NatsServer::Start(const std::string& extra_config, int port,
                                               const std::string& name) {
@@ -131,21 +111,7 @@ bool NatsServer::Launch() {
   return false;
 }
 
-void NatsServer::Stop() {
-  if (pid_ == 0) return;
-  kill(pid_, SIGTERM);
-  const auto give_up = steady_clock::now() + std::chrono::seconds(5);
-  int status = 0;
-  while (waitpid(pid_, &status, WNOHANG) == 0) {
-    if (steady_clock::now() >= give_up) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, &status, 0);
-      break;
-    }
-    std::this_thread::sleep_for(milliseconds(10));
-  }
-  pid_ = 0;
-}
+void NatsServer::Stop() { StopChild(pid_); }
 
 void NatsServer::Kill() {
   if (pid_ == 0) return;

@@ -8,15 +8,14 @@
 #include <string>
 #include <vector>
 
+#include "support/process.h"  // FreeLoopbackPort, used by tests with a NatsServer
+
 typedef struct __natsConnection natsConnection;
 typedef struct __natsMsg natsMsg;
 typedef struct __natsSubscription natsSubscription;
 typedef struct __jsCtx jsCtx;
 
 namespace poolscaler::testing {
-
-// A loopback port that was free a moment ago.
-int FreeLoopbackPort();
 
 // Owns one nats-server child (`nats-server -c FILE` with JetStream) and its temporary directory.
 // Not thread-safe.

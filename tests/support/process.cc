@@ -1,8 +1,11 @@
 #include "support/process.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,6 +27,44 @@ std::string Slurp(const std::string& path) {
 std::atomic<int> g_counter{0};
 
 }  // namespace
+
+int FreeLoopbackPort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+std::string FileTail(const std::string& path, size_t max_bytes) {
+  std::string text = Slurp(path);
+  return text.size() > max_bytes ? text.substr(text.size() - max_bytes) : text;
+}
+
+void StopChild(pid_t& pid, std::chrono::milliseconds grace) {
+  if (pid <= 0) return;
+  kill(pid, SIGTERM);
+  kill(pid, SIGCONT);
+  auto give_up = std::chrono::steady_clock::now() + grace;
+  int status = 0;
+  while (waitpid(pid, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() >= give_up) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  pid = 0;
+}
 
 Process::Process(const std::vector<std::string>& argv, const std::string& dir,
                  const std::vector<std::string>& env) {
@@ -52,13 +93,7 @@ Process::Process(const std::vector<std::string>& argv, const std::string& dir,
 }
 
 Process::~Process() {
-  if (pid_ > 0 && !exit_code_) {
-    Signal(SIGTERM);
-    if (!Wait(std::chrono::seconds(5))) {
-      Signal(SIGKILL);
-      Wait(std::chrono::seconds(5));
-    }
-  }
+  if (pid_ > 0 && !exit_code_) StopChild(pid_);
 }
 
 void Process::Signal(int sig) const {

@@ -32,6 +32,15 @@ class Process {
   std::string out_path_, err_path_;
 };
 
+// A loopback port that was free a moment ago (the kernel picks it for a bind to port 0); 0 if
+// none could be had.
+int FreeLoopbackPort();
+// The last `max_bytes` of a file ("" if unreadable), for failure messages.
+std::string FileTail(const std::string& path, size_t max_bytes = 3000);
+// Stops child `pid` by PID: SIGTERM (and SIGCONT, so a SIGSTOP'ed child can act on it), then
+// SIGKILL after `grace`, and reaps it. Sets `pid` to 0. Never signals anything else.
+void StopChild(pid_t& pid, std::chrono::milliseconds grace = std::chrono::seconds(5));
+
 // Runs `argv` to completion (at most `timeout`) and returns {exit code, stdout, stderr}.
 struct RunResult {
   int code = -1;

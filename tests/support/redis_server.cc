@@ -1,5 +1,7 @@
 #include "support/redis_server.h"
 
+#include "support/process.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <hiredis/hiredis.h>
@@ -30,24 +32,6 @@ std::string RedisBinary() {
   return env != nullptr && *env != '\0' ? env : "redis-server";
 }
 
-// A loopback port that was free a moment ago (the kernel picks it for a bind to port 0).
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return 0;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  close(fd);
-  return port;
-}
-
 // The value of a "requirepass" line in `config`, without quotes; "" if none.
 std::string RequirePass(const std::string& config) {
   std::istringstream lines(config);
@@ -66,12 +50,6 @@ std::string RequirePass(const std::string& config) {
     }
   }
   return password;
-}
-
-std::string FileTail(const std::string& path, size_t max_bytes = 2000) {
-  std::ifstream in(path);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return text.size() > max_bytes ? text.substr(text.size() - max_bytes) : text;
 }
 
 RedisReply Convert(const redisReply& reply) {
@@ -126,9 +104,9 @@ std::unique_ptr<RedisServer> RedisServer::Start(const std::string& extra_config)
   }
   const std::string dir = pattern;
   std::unique_ptr<RedisServer> server(new RedisServer(dir, 0, RequirePass(extra_config)));
-  // Another process may take the port between FreePort() and redis-server's bind: try again.
+  // Another process may take the port between FreeLoopbackPort() and redis-server's bind: try again.
   for (int attempt = 0; attempt < 3; ++attempt) {
-    server->port_ = FreePort();
+    server->port_ = FreeLoopbackPort();
     if (server->port_ == 0) {
       std::fprintf(stderr, "RedisServer: no free loopback port\n");
       return nullptr;
@@ -199,20 +177,7 @@ bool RedisServer::Launch() {
 
 void RedisServer::Stop() {
   Disconnect();
-  if (pid_ == 0) return;
-  kill(pid_, SIGTERM);
-  kill(pid_, SIGCONT);  // a SIGSTOP'ed server must wake up to handle SIGTERM
-  const auto give_up = steady_clock::now() + std::chrono::seconds(5);
-  int status = 0;
-  while (waitpid(pid_, &status, WNOHANG) == 0) {
-    if (steady_clock::now() >= give_up) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, &status, 0);
-      break;
-    }
-    std::this_thread::sleep_for(milliseconds(10));
-  }
-  pid_ = 0;
+  StopChild(pid_);
 }
 
 bool RedisServer::Restart() {
