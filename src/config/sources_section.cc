@@ -47,40 +47,43 @@ std::optional<std::string> FromFile(ParamReader& r, std::string_view key) {
   return text;
 }
 
-// username | usernameEnv, passwordEnv | passwordFile. Passwords never sit in the file itself.
-void ReadCredentials(ParamReader& r, RedisStreamsParams* out) {
+// username | usernameEnv.
+void ReadUsername(ParamReader& r, std::string* out) {
   if (r.Has("username") && r.Has("usernameEnv")) {
     r.Fail("usernameEnv", "give \"username\" or \"usernameEnv\", not both");
   } else if (r.Has("usernameEnv")) {
-    if (auto v = FromEnvironment(r, "usernameEnv")) out->username = *v;
+    if (auto v = FromEnvironment(r, "usernameEnv")) *out = *v;
   } else if (auto v = r.String("username")) {
-    out->username = *v;
+    *out = *v;
   }
   r.Ignore({"username", "usernameEnv"});
+}
 
+// A secret from `env_key` (a variable name) or `file_key` (a path), never both.
+void ReadSecret(ParamReader& r, const char* env_key, const char* file_key, Secret* out) {
+  if (r.Has(env_key) && r.Has(file_key)) {
+    r.Fail(file_key, fmt::format("give \"{}\" or \"{}\", not both", env_key, file_key));
+  } else if (r.Has(env_key)) {
+    if (auto v = FromEnvironment(r, env_key)) *out = Secret(*v);
+  } else if (r.Has(file_key)) {
+    if (auto v = FromFile(r, file_key)) *out = Secret(*v);
+  }
+  r.Ignore({env_key, file_key});
+}
+
+// username | usernameEnv, passwordEnv | passwordFile. Passwords never sit in the file itself.
+void ReadCredentials(ParamReader& r, RedisStreamsParams* out) {
+  ReadUsername(r, &out->username);
   if (r.Has("password")) {
     r.Fail("password", "passwords are not written in the config: use passwordEnv or passwordFile");
   }
-  if (r.Has("passwordEnv") && r.Has("passwordFile")) {
-    r.Fail("passwordFile", "give \"passwordEnv\" or \"passwordFile\", not both");
-  } else if (r.Has("passwordEnv")) {
-    if (auto v = FromEnvironment(r, "passwordEnv")) out->password = Secret(*v);
-  } else if (r.Has("passwordFile")) {
-    if (auto v = FromFile(r, "passwordFile")) out->password = Secret(*v);
-  }
-  r.Ignore({"password", "passwordEnv", "passwordFile"});
+  r.Ignore({"password"});
+  ReadSecret(r, "passwordEnv", "passwordFile", &out->password);
 }
 
 // NATS: username | usernameEnv, passwordEnv | passwordFile, tokenEnv | tokenFile.
 void ReadNatsCredentials(ParamReader& r, NatsJetStreamParams* out) {
-  if (r.Has("username") && r.Has("usernameEnv")) {
-    r.Fail("usernameEnv", "give \"username\" or \"usernameEnv\", not both");
-  } else if (r.Has("usernameEnv")) {
-    if (auto v = FromEnvironment(r, "usernameEnv")) out->username = *v;
-  } else if (auto v = r.String("username")) {
-    out->username = *v;
-  }
-  r.Ignore({"username", "usernameEnv"});
+  ReadUsername(r, &out->username);
   for (const char* inline_key : {"password", "token"}) {
     if (r.Has(inline_key)) {
       r.Fail(inline_key, fmt::format("secrets are not written in the config: use {0}Env or "
@@ -88,22 +91,8 @@ void ReadNatsCredentials(ParamReader& r, NatsJetStreamParams* out) {
       r.Ignore({inline_key});
     }
   }
-  struct SecretKeys {
-    const char* env;
-    const char* file;
-    Secret* out;
-  };
-  for (const SecretKeys& k : {SecretKeys{"passwordEnv", "passwordFile", &out->password},
-                              SecretKeys{"tokenEnv", "tokenFile", &out->token}}) {
-    if (r.Has(k.env) && r.Has(k.file)) {
-      r.Fail(k.file, fmt::format("give \"{}\" or \"{}\", not both", k.env, k.file));
-    } else if (r.Has(k.env)) {
-      if (auto v = FromEnvironment(r, k.env)) *k.out = Secret(*v);
-    } else if (r.Has(k.file)) {
-      if (auto v = FromFile(r, k.file)) *k.out = Secret(*v);
-    }
-    r.Ignore({k.env, k.file});
-  }
+  ReadSecret(r, "passwordEnv", "passwordFile", &out->password);
+  ReadSecret(r, "tokenEnv", "tokenFile", &out->token);
   CheckNatsCredentials(r, *out, {"username", "passwordEnv", "tokenEnv"});
 }
 
