@@ -7,6 +7,7 @@
 #include <string>
 
 #include <fmt/format.h>
+#include "poolscaler/common/quantity.h"
 #include "poolscaler/common/text.h"
 
 namespace poolscaler {
@@ -55,6 +56,16 @@ absl::StatusOr<bool> ParseBool(std::string_view field, std::string_view text) {
   if (lower == "true") return true;
   if (lower == "false") return false;
   return Bad(field, text, "true or false");
+}
+
+absl::StatusOr<double> ParseNonNegativeQuantity(std::string_view field, std::string_view text) {
+  absl::StatusOr<Quantity> q = Quantity::Parse(field, text);
+  if (!q.ok()) return Bad(field, text, "a quantity such as 4, 500m, 16Gi");
+  double result = q->ToDouble();
+  if (!(result >= 0) || !std::isfinite(result)) {
+    return Bad(field, text, "a finite quantity of at least 0");
+  }
+  return result;
 }
 
 }  // namespace poolscaler

@@ -6,6 +6,8 @@
 //  - ParseDouble accepts only finite values from at most 64 characters of [0-9.eE+-], and the
 //    value survives printing and re-parsing bit for bit; every accepted integer is accepted as a
 //    double too.
+//  - ParseNonNegativeQuantity accepts only finite values >= 0, and a plain number it accepts
+//    reads exactly as ParseDouble reads it (Quantity::Parse has its own fuzz target).
 //  - ParseBool accepts exactly "true"/"false" in any case.
 //  - Every error is INVALID_ARGUMENT and starts with the field name.
 #include <cctype>
@@ -96,6 +98,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (as_int.ok() && text.size() <= 64) {
     FUZZ_CHECK(as_double.ok(), fmt::format("\"{}\" is an integer but not a double", shown));
+  }
+
+  absl::StatusOr<double> as_quantity = poolscaler::ParseNonNegativeQuantity(kField, text);
+  CheckError(as_quantity);
+  if (as_quantity.ok()) {
+    FUZZ_CHECK(std::isfinite(*as_quantity) && *as_quantity >= 0, shown);
+  }
+  if (as_double.ok() && as_quantity.ok()) {
+    FUZZ_CHECK(*as_quantity == *as_double,
+               fmt::format("\"{}\" is a plain number but reads as another quantity", shown));
   }
 
   absl::StatusOr<bool> as_bool = poolscaler::ParseBool(kField, text);

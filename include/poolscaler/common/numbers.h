@@ -12,6 +12,9 @@ namespace poolscaler {
 absl::StatusOr<double> ParseDouble(std::string_view field, std::string_view text);
 // A base-10 signed integer that fits in int64.
 absl::StatusOr<int64_t> ParseInt(std::string_view field, std::string_view text);
+// A Kubernetes resource quantity (parsed by Quantity::Parse, quantity.h) that must be >= 0, as
+// a double: "500m" → 0.5, "16Gi" → 17179869184. For costs and budgets.
+absl::StatusOr<double> ParseNonNegativeQuantity(std::string_view field, std::string_view text);
 // "true"/"false" (any case), as Kubernetes YAML writers put them in metadata strings.
 absl::StatusOr<bool> ParseBool(std::string_view field, std::string_view text);
 

@@ -83,3 +83,31 @@ TEST(ParseBoolTest, Rejects) {
 
 }  // namespace
 }  // namespace poolscaler
+
+namespace poolscaler {
+namespace {
+
+TEST(ParseNonNegativeQuantityTest, AcceptsKubernetesQuantities) {
+  EXPECT_DOUBLE_EQ(*ParseNonNegativeQuantity("cpu", "4"), 4);
+  EXPECT_DOUBLE_EQ(*ParseNonNegativeQuantity("cpu", "0.5"), 0.5);
+  EXPECT_DOUBLE_EQ(*ParseNonNegativeQuantity("cpu", "500m"), 0.5);
+  EXPECT_DOUBLE_EQ(*ParseNonNegativeQuantity("memory", "16Gi"), 16.0 * 1024 * 1024 * 1024);
+  EXPECT_DOUBLE_EQ(*ParseNonNegativeQuantity("memory", "2G"), 2e9);
+  EXPECT_DOUBLE_EQ(*ParseNonNegativeQuantity("memory", "512Mi"), 512.0 * 1024 * 1024);
+  EXPECT_DOUBLE_EQ(*ParseNonNegativeQuantity("memory", "1e3"), 1000);
+  EXPECT_DOUBLE_EQ(*ParseNonNegativeQuantity("memory", "1E"), 1e18);
+  EXPECT_DOUBLE_EQ(*ParseNonNegativeQuantity("gpu", "0"), 0);
+}
+
+TEST(ParseNonNegativeQuantityTest, RejectsWithFieldAndValue) {
+  EXPECT_EQ(ParseNonNegativeQuantity("cost.memory", "16GB").status().message(),
+            "cost.memory: expected a quantity such as 4, 500m, 16Gi (value \"16GB\")");
+  EXPECT_EQ(ParseNonNegativeQuantity("cost.cpu", "-1").status().message(),
+            "cost.cpu: expected a finite quantity of at least 0 (value \"-1\")");
+  EXPECT_FALSE(ParseNonNegativeQuantity("x", "").ok());
+  EXPECT_FALSE(ParseNonNegativeQuantity("x", "Gi").ok());
+  EXPECT_FALSE(ParseNonNegativeQuantity("x", "1e308E").ok());
+}
+
+}  // namespace
+}  // namespace poolscaler

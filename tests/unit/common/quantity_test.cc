@@ -1,0 +1,151 @@
+// Kubernetes quantities: the grammar's odd corners, exact values, rounding, and rejected input.
+#include "poolscaler/common/quantity.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <limits>
+
+namespace poolscaler {
+namespace {
+
+using ::testing::HasSubstr;
+
+struct Case {
+  const char* text;
+  const char* decimal;  // exact value
+  double as_double;
+};
+
+// Values the metrics API and users write, and the grammar's corners.
+constexpr Case kCases[] = {
+    {"250m", "0.25", 0.25},
+    {"1.5", "1.5", 1.5},
+    {"512Mi", "536870912", 536870912},
+    {"1G", "1000000000", 1e9},
+    {"12345n", "0.000012345", 12345e-9},
+    {"100Ki", "102400", 102400},
+    {"1e3", "1000", 1000},
+    {"1E3", "1000", 1000},
+    {"1E", "1000000000000000000", 1e18},  // E alone is exa, not an exponent
+    {"2e-3", "0.002", 0.002},
+    {"2e+3", "2000", 2000},
+    {"0", "0", 0},
+    {"0m", "0", 0},
+    {"-0", "0", 0},
+    {"000.000", "0", 0},
+    {".5", "0.5", 0.5},
+    {"5.", "5", 5},
+    {"+3k", "3000", 3000},
+    {"-250m", "-0.25", -0.25},
+    {"1.5Gi", "1610612736", 1610612736},
+    {"0.5Ki", "512", 512},
+    {"0.1Ki", "102.4", 102.4},
+    {"3u", "0.000003", 3e-6},
+    {"1Ei", "1152921504606846976", 1152921504606846976.0},
+    {"1P", "1000000000000000", 1e15},
+    {"7T", "7000000000000", 7e12},
+    {"1Ti", "1099511627776", 1099511627776.0},
+    {"1Pi", "1125899906842624", 1125899906842624.0},
+    {"00012", "12", 12},
+    {"123456789012345678", "123456789012345678", 123456789012345678.0},
+    {"100000000000000000000000", "100000000000000000000000", 1e23},  // trailing zeros fold
+    {"1e-60", "0.000000000000000000000000000000000000000000000000000000000001", 1e-60},
+    {"15392n", "0.000015392", 15392e-9},
+    {"8388608Ki", "8589934592", 8589934592.0},
+};
+
+TEST(QuantityTest, ParsesExactly) {
+  for (const Case& c : kCases) {
+    absl::StatusOr<Quantity> q = Quantity::Parse("cpu", c.text);
+    ASSERT_TRUE(q.ok()) << c.text << ": " << q.status();
+    EXPECT_EQ(q->ToDecimalString(), c.decimal) << c.text;
+    EXPECT_EQ(q->ToDouble(), c.as_double) << c.text;
+  }
+}
+
+TEST(QuantityTest, ScaledValueRoundsUpLikeKubernetes) {
+  auto scaled = [](const char* text, int scale) {
+    return *Quantity::Parse("q", text)->ScaledValue(scale);
+  };
+  EXPECT_EQ(scaled("12345n", -9), 12345);
+  EXPECT_EQ(scaled("12345n", -3), 1);      // 0.012345m → 1m (rounded up)
+  EXPECT_EQ(scaled("250m", -3), 250);
+  EXPECT_EQ(scaled("250m", 0), 1);
+  EXPECT_EQ(scaled("1.5", -3), 1500);
+  EXPECT_EQ(scaled("512Mi", 0), 536870912);
+  EXPECT_EQ(scaled("0.1Ki", 0), 103);       // 102.4 → 103
+  EXPECT_EQ(scaled("-250m", 0), 0);         // toward +inf
+  EXPECT_EQ(scaled("-1.5", 0), -1);
+  EXPECT_EQ(scaled("0", 9), 0);
+  EXPECT_EQ(scaled("1e-60", 0), 1);
+  EXPECT_EQ(scaled("9223372036854775807", 0), std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(scaled("-9223372036854775808", 0), std::numeric_limits<int64_t>::min());
+}
+
+TEST(QuantityTest, ScaledValueOverflowIsOutOfRange) {
+  absl::StatusOr<int64_t> v = Quantity::Parse("q", "10E")->ScaledValue(0);
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(Quantity::Parse("q", "9223372036854775808")->ScaledValue(0).status().code(),
+            absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(Quantity::Parse("q", "1Ei")->ScaledValue(-9).status().code(),
+            absl::StatusCode::kOutOfRange);
+}
+
+TEST(QuantityTest, FromScaled) {
+  EXPECT_EQ(Quantity::FromScaled(250, -3).ToDecimalString(), "0.25");
+  EXPECT_EQ(Quantity::FromScaled(-5, 3).ToDecimalString(), "-5000");
+  EXPECT_EQ(*Quantity::FromScaled(std::numeric_limits<int64_t>::min(), 0).ScaledValue(0),
+            std::numeric_limits<int64_t>::min());
+}
+
+TEST(QuantityTest, RejectsWithMessageNamingFieldAndValue) {
+  struct Bad {
+    const char* text;
+    const char* why;
+  };
+  constexpr Bad kBad[] = {
+      {"", "expected a Kubernetes quantity"},
+      {"m", "expected a Kubernetes quantity"},
+      {".", "expected a Kubernetes quantity"},
+      {"+", "expected a Kubernetes quantity"},
+      {"--1", "expected a Kubernetes quantity"},
+      {"1.2.3", "unknown suffix \".3\""},
+      {"1 m", "unknown suffix \" m\""},
+      {" 1", "expected a Kubernetes quantity"},
+      {"1mi", "unknown suffix \"mi\""},
+      {"1KI", "unknown suffix \"KI\""},
+      {"1K", "unknown suffix \"K\""},  // kilo is lower-case k
+      {"1Mb", "unknown suffix \"Mb\""},
+      {"1e", "no digits"},
+      {"1e+", "no digits"},
+      {"1e3m", "unknown suffix \"e3m\""},
+      {"1e61", "exponent beyond"},
+      {"1e9999999999", "exponent beyond"},
+      {"123456789012345678901", "more than 20 significant digits"},
+      {"0x10", "unknown suffix \"x10\""},
+      {"inf", "expected a Kubernetes quantity"},
+      {"NaN", "expected a Kubernetes quantity"},
+      {"1,5", "unknown suffix \",5\""},
+      {"12345678901234567890123456789012345678901234567890123456789012345", "expected"},
+  };
+  for (const Bad& b : kBad) {
+    absl::StatusOr<Quantity> q = Quantity::Parse("resources.cpu", b.text);
+    ASSERT_FALSE(q.ok()) << b.text;
+    EXPECT_EQ(q.status().code(), absl::StatusCode::kInvalidArgument);
+    std::string message(q.status().message());
+    EXPECT_THAT(message, HasSubstr("resources.cpu: ")) << b.text;
+    EXPECT_THAT(message, HasSubstr(b.why)) << b.text;
+  }
+  EXPECT_THAT(std::string(Quantity::Parse("f", "1mi").status().message()),
+              HasSubstr("(value \"1mi\")"));
+}
+
+TEST(QuantityTest, ParseQuantityGivesDouble) {
+  EXPECT_EQ(*ParseQuantity("f", "750m"), 0.75);
+  EXPECT_FALSE(ParseQuantity("f", "x").ok());
+}
+
+}  // namespace
+}  // namespace poolscaler
