@@ -10,11 +10,22 @@ const char* LimitName(Limit limit) {
   switch (limit) {
     case Limit::kActivationHold: return "activation-hold";
     case Limit::kInactive: return "inactive";
-    case Limit::kScaleDownWindow: return "scale-down-window";
+    case Limit::kTolerance: return "tolerance";
+    case Limit::kStabilization: return "stabilization";
+    case Limit::kScaleUpRate: return "scale-up-rate";
+    case Limit::kScaleDownRate: return "scale-down-rate";
     case Limit::kMinReplicas: return "min";
     case Limit::kMaxReplicas: return "max";
+    case Limit::kBudgetCpu: return "budget:cpu";
+    case Limit::kBudgetMemory: return "budget:memory";
+    case Limit::kBudgetGpu: return "budget:gpu";
   }
   return "unknown";
+}
+
+void Decision::Apply(Limit l, int64_t before, int64_t after) {
+  limits.push_back(l);
+  steps.push_back({l, before, after});
 }
 
 bool Decision::Limited(Limit l) const {
@@ -29,45 +40,72 @@ int64_t ReplicasForLag(double value, double lag_threshold) {
   return static_cast<int64_t>(replicas);
 }
 
-namespace {
-
-// Drops window entries older than `window` and returns the highest remaining recommendation.
-std::optional<int64_t> WindowMax(std::deque<std::pair<TimePoint, int64_t>>& recent,
-                                 TimePoint now, Duration window) {
-  while (!recent.empty() && now - recent.front().first > window) recent.pop_front();
-  if (recent.empty()) return std::nullopt;
-  return recent.front().second;
+int64_t ReplicasForUtilization(double pods, double usage, double target, double tolerance) {
+  if (!(pods > 0) || !(target > 0) || !(usage >= 0)) return 0;  // also catches NaN
+  double ratio = usage / target;
+  if (std::fabs(ratio - 1) <= tolerance) return ReplicasForLag(std::ceil(pods), 1);
+  return ReplicasForLag(ratio * pods, 1);
 }
 
-// Appends a recommendation, keeping values strictly descending from front to back: an older
-// entry that is not higher than the new one can never be the window max again.
-void PushRecommendation(std::deque<std::pair<TimePoint, int64_t>>& recent, TimePoint now,
-                        int64_t value) {
-  while (!recent.empty() && recent.back().second <= value) recent.pop_back();
-  recent.emplace_back(now, value);
+int64_t SignalReplicas(const SignalInput& signal) {
+  if (signal.kind == SignalKind::kUtilization) {
+    return ReplicasForUtilization(signal.pods, signal.value, signal.lag_threshold);
+  }
+  return ReplicasForLag(signal.value, signal.lag_threshold);
+}
+
+namespace {
+
+// ReplicasForLag, or `current` when the signal is within tolerance of it (the HPA's
+// |usageRatio - 1| <= tolerance test, with usageRatio = value / (threshold × current)).
+// Utilization signals carry their own tolerance band, relative to the pods they were measured on
+// (the HPA's rule); `tolerance` 0 gives the untolerated recommendation.
+int64_t SignalReplicas(const SignalInput& s, double tolerance, std::optional<int64_t> current) {
+  if (s.replicas) return std::max<int64_t>(*s.replicas, 0);
+  if (s.kind == SignalKind::kUtilization) {
+    return ReplicasForUtilization(s.pods, s.value, s.lag_threshold, tolerance);
+  }
+  int64_t replicas = ReplicasForLag(s.value, s.lag_threshold);
+  if (current && *current > 0 && tolerance > 0 && s.value >= 0 && s.lag_threshold > 0) {
+    double ratio = s.value / (s.lag_threshold * static_cast<double>(*current));
+    if (std::fabs(ratio - 1) <= tolerance) return *current;
+  }
+  return replicas;
 }
 
 }  // namespace
 
 Evaluation Evaluate(const PoolParams& params, const std::vector<SignalInput>& signals,
                     const PoolHistory& history, TimePoint now) {
-  Evaluation out{{}, history};
+  Evaluation out{{}, history, std::nullopt};
   Decision& d = out.decision;
   PoolHistory& h = out.history;
+  BehaviorHistory& bh = h.behavior;
+  const Behavior& b = params.behavior;
 
-  // 1. Raw recommendation: the highest signal wins; the first one wins ties.
+  // 1. Raw recommendation: the highest signal wins; the first one wins ties. Utilization
+  // signals wake the pool only when it may not rest at 0 anyway, or when nothing else can.
+  bool any_lag = std::any_of(signals.begin(), signals.end(), [](const SignalInput& s) {
+    return s.kind == SignalKind::kLag;
+  });
+  const bool resources_activate =
+      params.resource_signals_activate || params.min_replicas > 0 || !any_lag;
   bool above_activation = false;
+  int64_t untolerated = 0;
   for (const SignalInput& s : signals) {
-    int64_t replicas = ReplicasForLag(s.value, s.lag_threshold);
+    int64_t replicas = SignalReplicas(s, b.tolerance, h.active ? bh.current : std::nullopt);
     if (d.winning_signal.empty() || replicas > d.raw_desired) {
       d.raw_desired = replicas;
       d.winning_signal = s.name;
       d.winning_value = s.value;
     }
-    if (s.value > s.activation_threshold) above_activation = true;
+    untolerated = std::max(untolerated, SignalReplicas(s, 0, std::nullopt));
+    bool may_activate = s.kind == SignalKind::kLag || resources_activate;
+    if (may_activate && s.value > s.activation_threshold) above_activation = true;
   }
 
   // 2. Activation with hysteresis.
+  bool was_active = h.active;
   if (above_activation) {
     h.active = true;
     h.last_above_activation = now;
@@ -77,41 +115,76 @@ Evaluation Evaluate(const PoolParams& params, const std::vector<SignalInput>& si
       h.active = false;
     } else {
       d.limits.push_back(Limit::kActivationHold);
+      d.steps.push_back({Limit::kActivationHold, d.raw_desired, d.raw_desired});
     }
   }
   d.active = h.active;
 
-  // 3. Inactive: the pool rests at minReplicas and forgets its window.
+  // 3. Inactive: the pool rests at minReplicas and its behavior history restarts there.
   if (!d.active) {
     d.desired = params.min_replicas;
-    d.limits.push_back(Limit::kInactive);
-    h.recent.clear();
+    d.Apply(Limit::kInactive, d.raw_desired, d.desired);
+    out.previous_target = bh.current;
+    bh.Clear();
+    bh.current = params.min_replicas;
     return out;
   }
 
-  // 4. Active: clamp, then hold scale-down to the window's highest recommendation.
-  int64_t floor = std::max<int64_t>(params.min_replicas, 1);
-  int64_t rec = d.raw_desired;
-  if (rec < floor) {
-    rec = floor;
-    d.limits.push_back(Limit::kMinReplicas);
-  }
-  if (rec > params.max_replicas) {
-    rec = params.max_replicas;
-    d.limits.push_back(Limit::kMaxReplicas);
-  }
-  d.desired = rec;
-  if (params.scale_down_window > Duration::zero()) {
-    std::optional<int64_t> held = WindowMax(h.recent, now, params.scale_down_window);
-    PushRecommendation(h.recent, now, rec);
-    if (held && *held > rec) {
-      d.desired = std::min(*held, params.max_replicas);
-      if (d.desired > rec) d.limits.push_back(Limit::kScaleDownWindow);
+  // 4. Active: HPA normalization. KEDA brings a pool from zero to max(min, 1) itself.
+  const int64_t floor = std::max<int64_t>(params.min_replicas, 1);
+  if (!was_active && bh.current) bh.current = std::max(*bh.current, floor);
+  if (d.raw_desired != untolerated) d.Apply(Limit::kTolerance, untolerated, d.raw_desired);
+
+  int64_t target = Stabilize(b, d.raw_desired, now, bh);
+  if (target != d.raw_desired) d.Apply(Limit::kStabilization, d.raw_desired, target);
+
+  if (bh.current) {
+    const int64_t current = *bh.current;
+    if (target > current) {
+      std::optional<int64_t> rate = ScaleUpLimit(b.scale_up, current, now, bh);
+      bool rate_binds = rate && *rate < params.max_replicas;
+      int64_t allowed = rate_binds ? *rate : params.max_replicas;
+      if (target > allowed) {
+        d.Apply(rate_binds ? Limit::kScaleUpRate : Limit::kMaxReplicas, target, allowed);
+        target = allowed;
+      }
+    } else if (target < current) {
+      std::optional<int64_t> rate = ScaleDownLimit(b.scale_down, current, now, bh);
+      bool rate_binds = rate && *rate > floor;
+      int64_t allowed = rate_binds ? *rate : floor;
+      if (target < allowed) {
+        d.Apply(rate_binds ? Limit::kScaleDownRate : Limit::kMinReplicas, target, allowed);
+        target = allowed;
+      }
     }
-  } else {
-    h.recent.clear();
   }
+  if (target < floor) {
+    d.Apply(Limit::kMinReplicas, target, floor);
+    target = floor;
+  }
+  if (target > params.max_replicas) {
+    d.Apply(Limit::kMaxReplicas, target, params.max_replicas);
+    target = params.max_replicas;
+  }
+  d.desired = target;
+  out.previous_target = bh.current;
+  RecordTarget(b, target, now, bh);
   return out;
+}
+
+void OverrideDesired(const PoolParams& params, Evaluation& ev, int64_t desired, Limit limit,
+                     TimePoint now) {
+  Decision& d = ev.decision;
+  if (desired == d.desired) return;
+  d.Apply(limit, d.desired, desired);
+  d.desired = desired;
+  // Undo what RecordTarget did for the replaced target, then record the new one.
+  BehaviorHistory& bh = ev.history.behavior;
+  for (auto* events : {&bh.scale_up_events, &bh.scale_down_events}) {
+    if (!events->empty() && events->back().at == now) events->pop_back();
+  }
+  bh.current = ev.previous_target;
+  RecordTarget(params.behavior, desired, now, bh);
 }
 
 }  // namespace poolscaler::policy

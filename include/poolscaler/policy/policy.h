@@ -1,5 +1,5 @@
 #pragma once
-// Policy v1: turns a pool's signals into a replica target. Pure: no I/O, no clock reads; the
+// Policy v2: turns a pool's signals into a replica target. Pure: no I/O, no clock reads; the
 // caller passes `now` and carries the PoolHistory from one evaluation to the next, so the server,
 // the simulator and the tests run the same code. Nothing here is thread-safe or needs to be:
 // every function works on values the caller owns.
@@ -10,8 +10,16 @@
 #include <vector>
 
 #include "poolscaler/common/time.h"
+#include "poolscaler/policy/behavior.h"
 
 namespace poolscaler::policy {
+
+// What one replica of a pool costs, in the units budgets are written in.
+struct ReplicaCost {
+  double cpu_cores = 0;
+  double memory_bytes = 0;
+  double gpus = 0;
+};
 
 // Per-pool knobs (config `pools[]`, or implied by raw-mode trigger metadata).
 struct PoolParams {
@@ -20,9 +28,30 @@ struct PoolParams {
   // The pool goes inactive only after every signal has stayed at or below its activation
   // threshold for this long (0: as soon as it is).
   Duration cooldown{};
-  // Scale-down only to the highest recommendation seen over this window (0: no smoothing).
-  Duration scale_down_window{};
+  // Whether utilization (CPU/memory) signals may make the pool active. They always may when
+  // min_replicas > 0 or the pool has no lag signal; otherwise (the pool may rest at 0) only
+  // queue signals wake it and an idle queue lets it reach 0 whatever the CPU says.
+  bool resource_signals_activate = false;
+  // Tolerance, stabilization windows and rate policies (HPA defaults). The v1 key
+  // `scaleDownWindowSeconds` is behavior.scale_down.stabilization_window.
+  Behavior behavior;
+  // Tier group membership (config `tierGroup`, "" for none), priority inside the group (higher
+  // is served first) and the cost of one replica, for budgets (see budget.h).
+  std::string tier_group{};
+  int64_t priority = 0;
+  ReplicaCost cost{};
 };
+
+// What a signal's value means.
+enum class SignalKind : uint8_t {
+  kLag,          // work waiting: replicas = ceil(value / lag_threshold)
+  kUtilization,  // per-pod usage (HPA-style): replicas = ceil(pods × value / lag_threshold),
+                 // unchanged (= pods) within the HPA tolerance
+};
+
+// The Kubernetes HPA's default tolerance (--horizontal-pod-autoscaler-tolerance): no change
+// while |usage / target − 1| <= 0.1.
+inline constexpr double kHpaTolerance = 0.1;
 
 // One signal's reading for this evaluation.
 struct SignalInput {
@@ -30,20 +59,41 @@ struct SignalInput {
   double value = 0;                // lag, in messages
   double lag_threshold = 1;        // per-replica target, > 0
   double activation_threshold = 0; // active when value > this
+  SignalKind kind = SignalKind::kLag;
+  double pods = 0;                  // kUtilization: the pods the usage was measured on
+  // Set when the replica count is computed outside (drain-time mode, see drain.h): used instead
+  // of ceil(value / lag_threshold), without tolerance. `value` still drives activation.
+  std::optional<int64_t> replicas = std::nullopt;
 };
 
 // Limits a decision can record, in the order they are applied.
 enum class Limit : uint8_t {
   kActivationHold,    // signals are idle but cooldown keeps the pool active
   kInactive,          // pool is inactive: desired is minReplicas
-  kScaleDownWindow,   // a higher recommendation inside the window kept desired up
+  kTolerance,         // a signal within tolerance of the current target kept it
+  kStabilization,     // a recommendation inside a stabilization window held desired
+  kScaleUpRate,       // scale-up rate policies (or selectPolicy Disabled) held desired down
+  kScaleDownRate,     // scale-down rate policies (or selectPolicy Disabled) held desired up
   kMinReplicas,       // clamped up to minReplicas (or to 1 while active)
   kMaxReplicas,       // clamped down to maxReplicas
+  kBudgetCpu,         // the tier group's cpu budget cut desired
+  kBudgetMemory,      // ... memory budget
+  kBudgetGpu,         // ... gpu budget
 };
-const char* LimitName(Limit limit);  // "activation-hold", "inactive", "scale-down-window", "min", "max"
-inline constexpr Limit kAllLimits[] = {Limit::kActivationHold, Limit::kInactive,
-                                       Limit::kScaleDownWindow, Limit::kMinReplicas,
-                                       Limit::kMaxReplicas};
+// "activation-hold", "inactive", "tolerance", "stabilization", "scale-up-rate",
+// "scale-down-rate", "min", "max", "budget:cpu", "budget:memory", "budget:gpu".
+const char* LimitName(Limit limit);
+inline constexpr Limit kAllLimits[] = {
+    Limit::kActivationHold, Limit::kInactive,      Limit::kTolerance,   Limit::kStabilization,
+    Limit::kScaleUpRate,    Limit::kScaleDownRate, Limit::kMinReplicas, Limit::kMaxReplicas,
+    Limit::kBudgetCpu,      Limit::kBudgetMemory,  Limit::kBudgetGpu};
+
+// One limit that changed the target, with the target before and after it.
+struct LimitStep {
+  Limit limit;
+  int64_t before = 0;
+  int64_t after = 0;
+};
 
 struct Decision {
   int64_t desired = 0;       // replica target after every rule
@@ -52,7 +102,10 @@ struct Decision {
   std::string winning_signal;  // the signal that gave raw_desired ("" when there are none)
   double winning_value = 0;
   std::vector<Limit> limits;   // every limit that changed the result, in order applied
+  std::vector<LimitStep> steps;  // the same limits with the target before and after each
   bool Limited(Limit l) const;
+  // Appends `l` to `limits` and `steps`.
+  void Apply(Limit l, int64_t before, int64_t after);
 };
 
 // State carried between evaluations of one pool. Start with a default-constructed value.
@@ -60,30 +113,53 @@ struct PoolHistory {
   bool active = false;
   // Last time any signal was above its activation threshold.
   std::optional<TimePoint> last_above_activation;
-  // Recommendations (after min/max clamp) still inside the scale-down window, kept as a
-  // monotonic queue: times ascending, values strictly descending, so front() is the window max.
-  std::deque<std::pair<TimePoint, int64_t>> recent;
+  // Stabilization windows, rate-policy events and the current target.
+  BehaviorHistory behavior;
 };
 
 struct Evaluation {
   Decision decision;
   PoolHistory history;
+  // The target before this evaluation (for OverrideDesired).
+  std::optional<int64_t> previous_target;
 };
 
 // ceil(value / lag_threshold) for value >= 0 and lag_threshold > 0, saturating at INT64_MAX /
 // 2; a NaN or negative value counts as 0.
 int64_t ReplicasForLag(double value, double lag_threshold);
 
+// The Kubernetes HPA's replica count for a resource metric: ceil(pods × usage / target), or
+// `pods` when |usage / target − 1| <= tolerance. Saturates like ReplicasForLag; 0 when pods or
+// target is not positive, or usage is NaN or negative.
+int64_t ReplicasForUtilization(double pods, double usage, double target,
+                               double tolerance = kHpaTolerance);
+
+// ReplicasForLag or ReplicasForUtilization, by the signal's kind.
+int64_t SignalReplicas(const SignalInput& signal);
+
 // Evaluates one pool. Rules, in order:
-//  1. raw = max over signals of ReplicasForLag (0 with no signals); the first max wins ties.
-//  2. active: if any signal > its activation threshold → active, last_above = now. Otherwise
+//  1. raw = max over signals of SignalReplicas (0 with no signals); the first max wins ties.
+//     With a current target c > 0, a lag signal whose value / (threshold × c) is within the
+//     behavior's tolerance of 1 proposes c instead (kTolerance when that changed the max); a
+//     utilization signal applies the tolerance to the pods it was measured on, as the HPA does.
+//  2. active: if any signal > its activation threshold → active, last_above = now (utilization
+//     signals count only when params.resource_signals_activate, min_replicas > 0, or no
+//     signal is a lag signal). Otherwise
 //     the pool stays active until now - last_above >= cooldown (kActivationHold while held).
-//  3. inactive → desired = min_replicas (kInactive), window history is cleared.
-//  4. active → rec = clamp(raw, max(min_replicas, 1), max_replicas) (kMinReplicas / kMaxReplicas);
-//     desired = max(rec, max rec recorded within scale_down_window) (kScaleDownWindow), then
-//     capped at max_replicas again (a reload may have lowered it).
+//  3. inactive → desired = min_replicas (kInactive); behavior history restarts from it.
+//  4. active → the HPA's normalization, with "current replicas" = the last target (max(min, 1)
+//     right after activation, the recommendation itself on the very first evaluation):
+//     stabilization windows (kStabilization), then rate policies capped by max / floored by
+//     max(min, 1) (kScaleUpRate / kScaleDownRate / kMaxReplicas / kMinReplicas), then a final
+//     clamp to [max(min_replicas, 1), max_replicas] (a reload may have moved them).
 // `now` must not go backwards between calls with the same history.
 Evaluation Evaluate(const PoolParams& params, const std::vector<SignalInput>& signals,
                     const PoolHistory& history, TimePoint now);
+
+// Replaces an evaluation's target by a lower one decided after it (a tier budget), recording
+// `limit` and making the new target the history's current one, so rate policies continue from
+// what was actually requested.
+void OverrideDesired(const PoolParams& params, Evaluation& ev, int64_t desired, Limit limit,
+                     TimePoint now);
 
 }  // namespace poolscaler::policy

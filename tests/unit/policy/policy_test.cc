@@ -20,8 +20,16 @@ SignalInput Lag(double value, double threshold = 5, double activation = 0,
   return {std::move(name), value, threshold, activation};
 }
 
+// v1-shaped params: no tolerance, no rate policies, only a scale-down stabilization window.
+// (behavior_test.cc covers the HPA defaults.)
 PoolParams Params(int64_t min, int64_t max, double cooldown_s = 0, double window_s = 0) {
-  return {min, max, FromSeconds(cooldown_s), FromSeconds(window_s)};
+  PoolParams p;
+  p.min_replicas = min;
+  p.max_replicas = max;
+  p.cooldown = FromSeconds(cooldown_s);
+  p.behavior = Behavior::PassThrough();
+  p.behavior.scale_down.stabilization_window = FromSeconds(window_s);
+  return p;
 }
 
 // Runs evaluations in sequence, carrying the history like the server does.
@@ -185,10 +193,12 @@ TEST(Evaluate, ScaleDownWindowHoldsTheHighestRecentRecommendation) {
   Decision held = r.Step(10, {Lag(10)});
   EXPECT_EQ(held.desired, 10);
   EXPECT_EQ(held.raw_desired, 2);
-  EXPECT_THAT(held.limits, ElementsAre(Limit::kScaleDownWindow));
+  EXPECT_THAT(held.limits, ElementsAre(Limit::kStabilization));
   EXPECT_EQ(r.Step(299, {Lag(10)}).desired, 10);
-  EXPECT_EQ(r.Step(300, {Lag(10)}).desired, 10);  // the boundary is still inside the window
-  Decision released = r.Step(300.5, {Lag(10)});
+  EXPECT_EQ(r.Step(299.5, {Lag(10)}).desired, 10);
+  // As in the HPA, only entries strictly newer than now - window count: at 300 s the peak of
+  // t=0 is out.
+  Decision released = r.Step(300, {Lag(10)});
   EXPECT_EQ(released.desired, 2);
   EXPECT_THAT(released.limits, IsEmpty());
 }
@@ -206,13 +216,13 @@ TEST(Evaluate, WindowStepsDownThroughIntermediatePeaks) {
   r.Step(40, {Lag(5)});    // 1
   EXPECT_EQ(r.Step(61, {Lag(5)}).desired, 6);  // 10 left the window, 6 is still in it
   EXPECT_EQ(r.Step(91, {Lag(5)}).desired, 1);
-  EXPECT_LE(r.history().recent.size(), 3u);
+  EXPECT_LE(r.history().behavior.down_max.size(), 3u);
 }
 
 TEST(Evaluate, WindowHistoryStaysSmallUnderSteadyLoad) {
   Runner r(Params(0, 100, 0, 300));
   for (int i = 0; i < 10000; ++i) r.Step(i * 0.1, {Lag(25)});
-  EXPECT_EQ(r.history().recent.size(), 1u);
+  EXPECT_EQ(r.history().behavior.down_max.size(), 1u);
 }
 
 TEST(Evaluate, GoingInactiveClearsTheWindow) {
@@ -243,7 +253,6 @@ TEST(Evaluate, InputsAreNotModified) {
 TEST(LimitName, NamesEveryLimit) {
   EXPECT_STREQ(LimitName(Limit::kActivationHold), "activation-hold");
   EXPECT_STREQ(LimitName(Limit::kInactive), "inactive");
-  EXPECT_STREQ(LimitName(Limit::kScaleDownWindow), "scale-down-window");
   EXPECT_STREQ(LimitName(Limit::kMinReplicas), "min");
   EXPECT_STREQ(LimitName(Limit::kMaxReplicas), "max");
 }
