@@ -51,8 +51,8 @@ void ParseRoot(const YAML::Node& root, Config* config, std::vector<std::string>*
   std::optional<YamlEntry> entry = ReadEntry(root, "", errors);
   if (!entry) return;
   ParamReader r = MakeReader(*entry, "");
-  r.Ignore({"defaults", "sources", "pools"});
-  r.RejectUnknown("expected \"defaults\", \"sources\" or \"pools\"");
+  r.Ignore({"defaults", "sources", "pools", "tierGroups"});
+  r.RejectUnknown("expected \"defaults\", \"sources\", \"tierGroups\" or \"pools\"");
   errors->insert(errors->end(), r.errors().begin(), r.errors().end());
   // Sections are read in dependency order, whatever their order in the file.
   if (auto it = entry->nodes.find("defaults"); it != entry->nodes.end()) {
@@ -62,9 +62,13 @@ void ParseRoot(const YAML::Node& root, Config* config, std::vector<std::string>*
   if (auto it = entry->nodes.find("sources"); it != entry->nodes.end()) {
     ParseSources(it->second, config, &broken_sources, errors);
   }
+  if (auto it = entry->nodes.find("tierGroups"); it != entry->nodes.end()) {
+    ParseTierGroups(it->second, config, errors);
+  }
   if (auto it = entry->nodes.find("pools"); it != entry->nodes.end()) {
     ParsePools(it->second, broken_sources, config, errors);
   }
+  CheckTierGroups(*config, errors);
 }
 
 std::string YamlSyntaxError(const YAML::Exception& e) {
@@ -88,6 +92,13 @@ const SourceSpec* Config::FindSource(const std::string& name) const {
   return nullptr;
 }
 
+const policy::TierGroup* Config::FindTierGroup(const std::string& name) const {
+  for (const policy::TierGroup& g : tier_groups) {
+    if (g.name == name) return &g;
+  }
+  return nullptr;
+}
+
 const PoolSpec* Config::FindPool(const std::string& name) const {
   for (const PoolSpec& p : pools) {
     if (p.name == name) return &p;
@@ -96,8 +107,10 @@ const PoolSpec* Config::FindPool(const std::string& name) const {
 }
 
 absl::StatusOr<Config> ParseConfig(const std::string& yaml_text,
-                                   std::vector<std::string>* errors_out) {
+                                   std::vector<std::string>* errors_out,
+                                   const ParseOptions& options) {
   Config config;
+  config.secrets_resolved = options.resolve_secrets;
   std::vector<std::string> errors;
   try {
     ParseRoot(YAML::Load(yaml_text), &config, &errors);
@@ -136,13 +149,14 @@ std::optional<std::string> ReadFileText(const std::string& path, size_t max_byte
 }
 
 absl::StatusOr<Config> LoadConfigFile(const std::string& path,
-                                      std::vector<std::string>* errors_out) {
+                                      std::vector<std::string>* errors_out,
+                                      const ParseOptions& options) {
   std::string error;
   std::optional<std::string> text = ReadFileText(path, kMaxConfigBytes, &error);
   if (!text) {
     return Failure({fmt::format("{}: cannot read config file: {}", path, error)}, errors_out);
   }
-  return ParseConfig(*text, errors_out);
+  return ParseConfig(*text, errors_out, options);
 }
 
 std::string NormalizeMetricName(std::string_view name) {

@@ -10,6 +10,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "poolscaler/config/config.h"
+#include "yaml_entry.h"
 
 namespace poolscaler::config {
 
@@ -22,6 +23,20 @@ void ParseSources(const YAML::Node& node, Config* config, std::set<std::string>*
 // `broken` is not reported again.
 void ParsePools(const YAML::Node& node, const std::set<std::string>& broken, Config* config,
                 std::vector<std::string>* errors);
+
+// A pool's `behavior:` map (HPA autoscaling/v2 shape) at `path` ("pools[0].behavior"), over the
+// values already in `behavior` (defaults, or the v1 scaleDownWindowSeconds).
+void ParseBehavior(const YAML::Node& node, const std::string& path, policy::Behavior* behavior,
+                   std::vector<std::string>* errors);
+
+// `tierGroups:` (a list, or null for none). Read before `pools:`.
+void ParseTierGroups(const YAML::Node& node, Config* config, std::vector<std::string>* errors);
+// A pool's `tierGroup`, `priority` and `cost` keys (the group must be in `config`).
+void ReadPoolTier(const YamlEntry& entry, ParamReader& r, const std::string& path,
+                  const Config& config, policy::PoolParams* params,
+                  std::vector<std::string>* errors);
+// Errors for groups whose members' minReplicas alone exceed the budget.
+void CheckTierGroups(const Config& config, std::vector<std::string>* errors);
 
 // Reads a whole file of at most `max_bytes`; on failure sets `error` (strerror text, or "larger
 // than N bytes") and returns std::nullopt.

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "config_parts.h"
+#include "poolscaler/common/quantity.h"
 #include "source_params.h"
 #include "yaml_entry.h"
 
@@ -41,6 +42,42 @@ std::string MeasureProblem(const SourceSpec& source, const std::string& measure)
                      fmt::join(known, ", "));
 }
 
+// A utilization signal's per-pod target: `targetUtilization` (percent of requests) for the
+// *_utilization measures, `targetAverageValue` (a quantity: cores or bytes) for cpu/memory —
+// the HPA's averageUtilization / averageValue.
+void ReadUtilizationTarget(ParamReader& r, const std::string& measure, SignalSpec* signal) {
+  signal->kind = policy::SignalKind::kUtilization;
+  signal->pods_measure = kMeasurePods;
+  const bool percent = measure == kMeasureCpuUtilization || measure == kMeasureMemoryUtilization;
+  const char* key = percent ? "targetUtilization" : "targetAverageValue";
+  const char* other = percent ? "targetAverageValue" : "targetUtilization";
+  for (const char* lag_key : {"lagThreshold", "threshold", "activationLagThreshold",
+                              "activationThreshold", other}) {
+    if (r.Has(lag_key)) {
+      r.Fail(lag_key, fmt::format("does not apply to the \"{}\" measure (a per-pod usage): give "
+                                  "\"{}\"", measure, key));
+      r.Ignore({lag_key});
+    }
+  }
+  if (percent) {
+    if (auto v = r.PositiveDouble(key)) signal->lag_threshold = *v;
+    else if (!r.Has(key)) r.Fail(key, "is required for a utilization signal (percent, e.g. 70)");
+    return;
+  }
+  std::optional<std::string> text = r.String(key);
+  if (!text) {
+    r.Fail(key, fmt::format("is required for the \"{}\" measure (per pod, e.g. {})", measure,
+                            measure == kMeasureCpu ? "500m" : "1Gi"));
+    return;
+  }
+  absl::StatusOr<Quantity> q = Quantity::Parse(key, *text);
+  if (!q.ok() || !(q->ToDouble() > 0)) {
+    r.Fail(key, "expected a Kubernetes quantity greater than 0 (e.g. 500m, 1.5, 512Mi)");
+    return;
+  }
+  signal->lag_threshold = q->ToDouble();
+}
+
 std::optional<SignalSpec> ParseSignal(const YAML::Node& node, const std::string& path,
                                       const PoolContext& ctx, std::vector<std::string>* errors) {
   std::optional<YamlEntry> entry = ReadEntry(node, path, errors);
@@ -61,8 +98,24 @@ std::optional<SignalSpec> ParseSignal(const YAML::Node& node, const std::string&
     else if (source->HasMeasure(*measure)) signal.measure = *measure;
     else r.Fail("measure", MeasureProblem(*source, *measure));
   }
-  signal.lag_threshold = r.PositiveDouble("lagThreshold").value_or(kDefaultLagThreshold);
-  signal.activation_lag_threshold = r.NonNegativeDouble("activationLagThreshold").value_or(0);
+  if (source != nullptr && IsUtilizationMeasure(source->kind, signal.measure)) {
+    ReadUtilizationTarget(r, signal.measure, &signal);
+  } else {
+    // KEDA's prometheus names (threshold, activationThreshold) are aliases.
+    if (r.Has("lagThreshold") && r.Has("threshold")) {
+      r.Fail("threshold", "conflicts with \"lagThreshold\": give only one of them");
+    }
+    if (r.Has("activationLagThreshold") && r.Has("activationThreshold")) {
+      r.Fail("activationThreshold",
+             "conflicts with \"activationLagThreshold\": give only one of them");
+    }
+    const char* target = r.Has("threshold") ? "threshold" : "lagThreshold";
+    const char* activation =
+        r.Has("activationThreshold") ? "activationThreshold" : "activationLagThreshold";
+    signal.lag_threshold = r.PositiveDouble(target).value_or(kDefaultLagThreshold);
+    signal.activation_lag_threshold = r.NonNegativeDouble(activation).value_or(0);
+    r.Ignore({"threshold", "lagThreshold", "activationThreshold", "activationLagThreshold"});
+  }
   r.RejectUnknown();
   errors->insert(errors->end(), r.errors().begin(), r.errors().end());
   if (!r.ok()) return std::nullopt;
@@ -110,7 +163,26 @@ void ReadLimits(ParamReader& r, policy::PoolParams* params) {
            fmt::format("exceeds the default maxReplicas ({})", params->max_replicas));
   }
   if (auto v = ReadSeconds(r, "cooldownSeconds")) params->cooldown = *v;
-  if (auto v = ReadSeconds(r, "scaleDownWindowSeconds")) params->scale_down_window = *v;
+  if (auto v = r.Bool("resourceSignalsActivate")) params->resource_signals_activate = *v;
+  // v1 name of behavior.scaleDown.stabilizationWindowSeconds.
+  if (auto v = ReadSeconds(r, "scaleDownWindowSeconds")) {
+    params->behavior.scale_down.stabilization_window = *v;
+  }
+}
+
+// `behavior:` (HPA shape). The v1 key scaleDownWindowSeconds may not say the same thing twice.
+void ReadBehavior(const YamlEntry& entry, ParamReader& r, const std::string& path,
+                  policy::PoolParams* params, std::vector<std::string>* errors) {
+  r.Ignore({"behavior"});
+  auto it = entry.nodes.find("behavior");
+  if (it == entry.nodes.end()) return;
+  const YAML::Node& b = it->second;
+  if (r.Has("scaleDownWindowSeconds") && b.IsMap() && b["scaleDown"].IsMap() &&
+      b["scaleDown"]["stabilizationWindowSeconds"]) {
+    r.Fail("scaleDownWindowSeconds",
+           "conflicts with behavior.scaleDown.stabilizationWindowSeconds; set only one");
+  }
+  ParseBehavior(b, path + ".behavior", &params->behavior, errors);
 }
 
 void ParsePool(const YAML::Node& node, const std::string& path, PoolContext& ctx, Config* config,
@@ -141,7 +213,13 @@ void ParsePool(const YAML::Node& node, const std::string& path, PoolContext& ctx
     }
   }
   ReadLimits(r, &pool.params);
+  if (auto v = r.PositiveDouble("perReplicaRate")) pool.model.per_replica_rate = *v;
+  if (auto v = ReadSeconds(r, "startupSeconds")) pool.model.startup = *v;
+  if (auto v = ReadSeconds(r, "backlogAgeSLOSeconds")) pool.model.backlog_age_slo = *v;
+  if (auto v = ReadSeconds(r, "targetDrainSeconds")) pool.model.target_drain = *v;
   std::vector<std::string> signal_errors;
+  ReadBehavior(*entry, r, path, &pool.params, &signal_errors);
+  ReadPoolTier(*entry, r, path, ctx.config, &pool.params, &signal_errors);
   ParseSignals(*entry, r, path, ctx, &pool, &signal_errors);
   r.RejectUnknown();
   errors->insert(errors->end(), r.errors().begin(), r.errors().end());

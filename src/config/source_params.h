@@ -34,6 +34,33 @@ void ReadNatsQuery(ParamReader& r, const std::vector<std::string>* server_list,
 void CheckNatsCredentials(ParamReader& r, const NatsJetStreamParams& p,
                           const std::array<const char*, 3>& keys);
 
+// Reads the prometheus query keys: `serverAddress` (http(s) URL, required), `query` (required),
+// `reduce` (sum|max|min|avg), `ignoreNullValues`, `tlsCaFile`, `tlsCertFile` + `tlsKeyFile`.
+// Credentials are left to the caller (YAML and metadata name them differently).
+void ReadPrometheusQuery(ParamReader& r, PrometheusParams* out);
+// Checks basic-auth pairs and that a bearer token and basic auth are not both given, reporting
+// against the keys {user, password, token}.
+void CheckPrometheusCredentials(ParamReader& r, const PrometheusParams& p,
+                                const std::array<const char*, 3>& keys);
+// Reads the kubernetes-resources keys: `namespace` (required), `labelSelector`, `kubeconfig`
+// or (in-cluster) `apiServer`, `tokenFile`, `caFile`; `cpuRequest`/`memoryRequest` (Kubernetes
+// quantities, per pod) or `requestsFromPods`.
+void ReadKubernetesResources(ParamReader& r, KubernetesResourcesParams* out);
+// Parses a rabbitmq `host` URL (scheme://[user[:password]@]host[:port][/prefix]/vhost) into the
+// protocol, TLS, host, port, path prefix, vhost and credentials of `out`. On failure sets
+// `problem` (never quoting the URL, which may hold credentials) and returns false.
+bool ParseRabbitMqUrl(std::string_view url, RabbitMqParams* out, std::string* problem);
+// Reads the rabbitmq query keys into `out` after parsing `url` (the value of `url_key`; nullopt
+// when missing): protocol, vhostName, queueName (required), mode, useRegex, operation,
+// excludeUnacknowledged, rateWindow, tlsCaFile, tlsCertFile, tlsKeyFile.
+void ReadRabbitMqQuery(ParamReader& r, const std::optional<Secret>& url, const char* url_key,
+                       RabbitMqParams* out);
+// Sets `out`'s credentials from the keys named by `keys` {user, password} unless the URL gave
+// them (both ways at once is an error, as is a user without a password or the reverse).
+void CheckRabbitMqCredentials(ParamReader& r, bool url_has_credentials, const std::string& username,
+                              const Secret& password, const char* url_key,
+                              const std::array<const char*, 2>& keys, RabbitMqParams* out);
+
 // Reads `sampleInterval` (> 0), `staleAfter` (>= the interval) and `timeout` (> 0, <= the
 // interval) into `spec`. Unset keys take `defaults`: staleAfter is defaults.stale_after when set
 // and at least the interval, else 3 × the interval; timeout is min(defaults.timeout, interval).

@@ -29,6 +29,20 @@ const NatsJetStreamParams* Nats(const SourceSpec& spec) {
   return std::get_if<NatsJetStreamParams>(&spec.params);
 }
 
+const RabbitMqParams* Rabbit(const SourceSpec& spec) {
+  if (spec.kind != kRabbitMq) return nullptr;
+  return std::get_if<RabbitMqParams>(&spec.params);
+}
+
+const char* OperationName(RabbitMqParams::Operation op) {
+  switch (op) {
+    case RabbitMqParams::Operation::kMax: return "max";
+    case RabbitMqParams::Operation::kAvg: return "avg";
+    case RabbitMqParams::Operation::kSum: break;
+  }
+  return "sum";
+}
+
 std::string RedisKey(const std::string& kind, const RedisStreamsParams& r) {
   // The username is fingerprinted like the password: in raw mode it arrives through
   // usernameFromEnv, and the key can reach logs as part of a signal's name.
@@ -46,7 +60,61 @@ std::string RedisDescribe(const std::string& kind, const RedisStreamsParams& r) 
   return out;
 }
 
+const PrometheusParams* Prom(const SourceSpec& spec) {
+  if (spec.kind != kPrometheus) return nullptr;
+  return std::get_if<PrometheusParams>(&spec.params);
+}
+
+const KubernetesResourcesParams* Kube(const SourceSpec& spec) {
+  if (spec.kind != kKubernetesResources) return nullptr;
+  return std::get_if<KubernetesResourcesParams>(&spec.params);
+}
+
+std::string PrometheusKey(const std::string& kind, const PrometheusParams& p) {
+  return fmt::format(
+      "{}|server={}|query={}|reduce={}|nulls={}|token={}|user={}|password={}|ca={}|cert={}|"
+      "key={}|unsafe={}",
+      KeyField(kind), KeyField(p.server_address), KeyField(p.query), ReduceName(p.reduce),
+      p.ignore_null_values, p.bearer_token.Fingerprint(), Secret(p.username).Fingerprint(),
+      p.password.Fingerprint(), KeyField(p.tls_ca_file), KeyField(p.tls_cert_file),
+      KeyField(p.tls_key_file), p.unsafe_ssl);
+}
+
+std::string KubeKey(const std::string& kind, const KubernetesResourcesParams& k) {
+  return fmt::format(
+      "{}|ns={}|selector={}|kubeconfig={}|server={}|token={}|ca={}|cpu={}|memory={}|pods={}",
+      KeyField(kind), KeyField(k.namespace_name), KeyField(k.label_selector),
+      KeyField(k.kubeconfig), KeyField(k.api_server), KeyField(k.token_file),
+      KeyField(k.ca_file), k.cpu_request_cores, k.memory_request_bytes, k.requests_from_pods);
+}
+
+std::vector<std::string> KubeMeasures(const KubernetesResourcesParams& k) {
+  std::vector<std::string> out = {kMeasurePods, kMeasureCpu, kMeasureMemory, kMeasureCpuTotal,
+                                  kMeasureMemoryTotal};
+  if (k.cpu_request_cores > 0 || k.requests_from_pods) out.push_back(kMeasureCpuUtilization);
+  if (k.memory_request_bytes > 0 || k.requests_from_pods) {
+    out.push_back(kMeasureMemoryUtilization);
+  }
+  return out;
+}
+
 }  // namespace
+
+const char* ReduceName(Reduce r) {
+  switch (r) {
+    case Reduce::kSum: return "sum";
+    case Reduce::kMax: return "max";
+    case Reduce::kMin: return "min";
+    case Reduce::kAvg: return "avg";
+  }
+  return "sum";
+}
+
+bool IsUtilizationMeasure(const std::string& kind, const std::string& measure) {
+  return kind == kKubernetesResources &&
+         (measure == kMeasureCpu || measure == kMeasureMemory ||
+          measure == kMeasureCpuUtilization || measure == kMeasureMemoryUtilization);
+}
 
 std::string NatsConnectionKey(const NatsJetStreamParams& n) {
   std::vector<std::string> servers;
@@ -67,7 +135,29 @@ std::string NatsConnectionKey(const NatsJetStreamParams& n) {
       KeyField(n.tls_ca_file), KeyField(n.tls_cert_file), KeyField(n.tls_key_file));
 }
 
+std::string RabbitMqParams::Endpoint() const {
+  const char* scheme = protocol == Protocol::kHttp ? (tls ? "https" : "http")
+                                                   : (tls ? "amqps" : "amqp");
+  return fmt::format("{}://{}{}", scheme, FormatHostPort(host, port), path_prefix);
+}
+
+std::string RabbitMqConnectionKey(const RabbitMqParams& p) {
+  // An AMQP connection is opened on one vhost; HTTP requests name the vhost in the path.
+  std::string vhost = p.protocol == RabbitMqParams::Protocol::kAmqp ? p.vhost : "";
+  return fmt::format("endpoint={}|vhost={}|user={}|password={}|ca={}|cert={}|key={}",
+                     KeyField(p.Endpoint()), KeyField(vhost), Secret(p.username).Fingerprint(),
+                     p.password.Fingerprint(), KeyField(p.tls_ca_file),
+                     KeyField(p.tls_cert_file), KeyField(p.tls_key_file));
+}
+
 std::string SourceSpec::Key() const {
+  if (const RabbitMqParams* q = Rabbit(*this)) {
+    // The mode and excludeUnacknowledged only pick the default measure: not part of the query.
+    return fmt::format("{}|{}|vhost={}|queue={}|regex={}|op={}|window={}", KeyField(kind),
+                       RabbitMqConnectionKey(*q), KeyField(q->vhost), KeyField(q->queue),
+                       q->use_regex, OperationName(q->operation),
+                       std::chrono::duration_cast<std::chrono::milliseconds>(q->rate_window).count());
+  }
   if (const RedisStreamsParams* r = Redis(*this)) return RedisKey(kind, *r);
   if (const NatsJetStreamParams* n = Nats(*this)) {
     // The account is not part of the identity: the credentials decide the account.
@@ -75,10 +165,17 @@ std::string SourceSpec::Key() const {
                        NatsConnectionKey(*n), KeyField(n->domain), KeyField(n->stream),
                        KeyField(n->consumer));
   }
+  if (const PrometheusParams* p = Prom(*this)) return PrometheusKey(kind, *p);
+  if (const KubernetesResourcesParams* k = Kube(*this)) return KubeKey(kind, *k);
   return KeyField(kind);
 }
 
 std::string SourceSpec::Describe() const {
+  if (const RabbitMqParams* q = Rabbit(*this)) {
+    std::string out = fmt::format("{} {} vhost={} queue={}", kind, q->Endpoint(), q->vhost, q->queue);
+    if (q->use_regex) out += fmt::format(" (regex, {})", OperationName(q->operation));
+    return out;
+  }
   if (const RedisStreamsParams* r = Redis(*this)) return RedisDescribe(kind, *r);
   if (const NatsJetStreamParams* n = Nats(*this)) {
     std::string out = fmt::format("{} {}", kind, fmt::join(n->servers, ","));
@@ -88,20 +185,46 @@ std::string SourceSpec::Describe() const {
     if (!n->consumer.empty()) out += fmt::format(" consumer={}", n->consumer);
     return out;
   }
+  if (const PrometheusParams* p = Prom(*this)) {
+    return fmt::format("{} {} query={} reduce={}", kind, p->server_address, p->query,
+                       ReduceName(p->reduce));
+  }
+  if (const KubernetesResourcesParams* k = Kube(*this)) {
+    std::string out = fmt::format("{} namespace={}", kind, k->namespace_name);
+    if (!k->label_selector.empty()) out += fmt::format(" selector={}", k->label_selector);
+    out += k->kubeconfig.empty() ? " in-cluster" : fmt::format(" kubeconfig={}", k->kubeconfig);
+    return out;
+  }
   return kind;
 }
 
 std::string SourceSpec::DefaultMeasure() const {
+  if (const RabbitMqParams* q = Rabbit(*this)) {
+    if (q->mode == RabbitMqParams::Mode::kMessageRate) return kMeasurePublishRate;
+    // QueueLength: ready + unacked over HTTP; AMQP's queue.declare only knows ready.
+    if (q->protocol == RabbitMqParams::Protocol::kAmqp || q->exclude_unacked) return kMeasureReady;
+    return kMeasureOutstanding;
+  }
   if (const RedisStreamsParams* r = Redis(*this)) {
     return r->consumer_group.empty() ? kMeasureLength : kMeasureOutstanding;
   }
   if (const NatsJetStreamParams* n = Nats(*this)) {
     return n->consumer.empty() ? kMeasureLength : kMeasureOutstanding;
   }
+  if (Prom(*this) != nullptr) return kMeasureValue;
+  if (const KubernetesResourcesParams* k = Kube(*this)) {
+    return k->cpu_request_cores > 0 || k->requests_from_pods ? kMeasureCpuUtilization
+                                                             : kMeasureCpu;
+  }
   return "";
 }
 
 std::vector<std::string> SourceSpec::Measures() const {
+  if (const RabbitMqParams* q = Rabbit(*this)) {
+    if (q->protocol == RabbitMqParams::Protocol::kAmqp) return {kMeasureReady, kMeasureConsumers};
+    return {kMeasureReady,       kMeasureUnacked,     kMeasureOutstanding, kMeasureConsumers,
+            kMeasurePublishRate, kMeasureDeliverRate, kMeasureAckRate};
+  }
   if (const RedisStreamsParams* r = Redis(*this)) {
     if (r->consumer_group.empty()) return {kMeasureLength};
     return {kMeasureLength, kMeasureUndelivered, kMeasurePending, kMeasureOutstanding};
@@ -111,6 +234,8 @@ std::vector<std::string> SourceSpec::Measures() const {
     return {kMeasurePending,     kMeasureAckPending,    kMeasureOutstanding,
             kMeasureRedelivered, kMeasureDeliveredSeq, kMeasureAckFloorSeq};
   }
+  if (Prom(*this) != nullptr) return {kMeasureValue};
+  if (const KubernetesResourcesParams* k = Kube(*this)) return KubeMeasures(*k);
   return {};
 }
 

@@ -18,6 +18,7 @@ constexpr size_t kMaxPasswordFileBytes = 64 << 10;
 std::optional<std::string> FromEnvironment(ParamReader& r, std::string_view key) {
   std::optional<std::string> var = r.RequiredString(key);
   if (!var) return std::nullopt;
+  if (!r.resolve_secrets()) return fmt::format("(${})", *var);  // checked, not read
   const char* value = std::getenv(var->c_str());
   if (value == nullptr) {
     r.Fail(key, fmt::format("environment variable {} is not set", Quote(*var)), true);
@@ -33,6 +34,7 @@ std::optional<std::string> FromEnvironment(ParamReader& r, std::string_view key)
 std::optional<std::string> FromFile(ParamReader& r, std::string_view key) {
   std::optional<std::string> path = r.RequiredString(key);
   if (!path) return std::nullopt;
+  if (!r.resolve_secrets()) return fmt::format("(file {})", *path);  // checked, not read
   std::string error;
   std::optional<std::string> text = ReadFileText(*path, kMaxPasswordFileBytes, &error);
   if (!text) {
@@ -96,6 +98,39 @@ void ReadNatsCredentials(ParamReader& r, NatsJetStreamParams* out) {
   CheckNatsCredentials(r, *out, {"username", "passwordEnv", "tokenEnv"});
 }
 
+// RabbitMQ: host | hostEnv | hostFile (a URL that may carry credentials), username |
+// usernameEnv, passwordEnv | passwordFile, and the query keys.
+void ReadRabbitMq(ParamReader& r, RabbitMqParams* out) {
+  std::optional<Secret> url;
+  const char* url_key = "host";
+  int given = static_cast<int>(r.Has("host")) + r.Has("hostEnv") + r.Has("hostFile");
+  if (given > 1) {
+    r.FailEntry("give one of \"host\", \"hostEnv\" or \"hostFile\"");
+  } else if (r.Has("hostEnv") || r.Has("hostFile")) {
+    url_key = r.Has("hostEnv") ? "hostEnv" : "hostFile";
+    ReadSecret(r, "hostEnv", "hostFile", &url.emplace());
+    if (url->empty()) url.reset();
+  } else if (auto host = r.RequiredString("host")) {
+    url = Secret(*host);
+  }
+  r.Ignore({"host", "hostEnv", "hostFile"});
+  ReadRabbitMqQuery(r, url, url_key, out);
+  const bool url_credentials = !out->username.empty() || !out->password.empty();
+  std::string username;
+  ReadUsername(r, &username);
+  if (r.Has("password")) {
+    r.Fail("password", "passwords are not written in the config: use passwordEnv or passwordFile");
+  }
+  r.Ignore({"password"});
+  Secret password;
+  const size_t errors = r.errors().size();
+  const char* password_key = r.Has("passwordFile") ? "passwordFile" : "passwordEnv";
+  ReadSecret(r, "passwordEnv", "passwordFile", &password);
+  if (r.errors().size() != errors) return;  // already reported; pairing them would mislead
+  CheckRabbitMqCredentials(r, url_credentials, username, password, url_key,
+                           {"username", password_key}, out);
+}
+
 // `servers` as a YAML list (each item a single value), or nullopt when it is not a list.
 std::optional<std::vector<std::string>> ServerList(const YamlEntry& entry, ParamReader& r) {
   auto it = entry.nodes.find("servers");
@@ -113,12 +148,14 @@ std::optional<std::vector<std::string>> ServerList(const YamlEntry& entry, Param
 
 // Parses one entry; false when it has errors. `names` maps each source name seen so far to the
 // path of its entry (broken entries included, so a pool naming them reports no extra error).
-bool ParseSource(const YAML::Node& node, const std::string& path, const Defaults& defaults,
+bool ParseSource(const YAML::Node& node, const std::string& path, const Config& config,
                  std::map<std::string, std::string>* names, SourceSpec* spec,
                  std::vector<std::string>* errors) {
+  const Defaults& defaults = config.defaults;
   std::optional<YamlEntry> entry = ReadEntry(node, path, errors);
   if (!entry) return false;
   ParamReader r = MakeReader(*entry, path);
+  r.set_resolve_secrets(config.secrets_resolved);
   if (auto name = r.RequiredString("name")) {
     spec->name = *name;
     auto [it, added] = names->emplace(*name, path);
@@ -141,9 +178,41 @@ bool ParseSource(const YAML::Node& node, const std::string& path, const Defaults
     ReadNatsCredentials(r, &params);
     spec->params = std::move(params);
     r.RejectUnknown();
+  } else if (type == kRabbitMq) {
+    spec->kind = kRabbitMq;
+    RabbitMqParams params;
+    ReadRabbitMq(r, &params);
+    spec->params = std::move(params);
+    r.RejectUnknown();
+  } else if (type == kPrometheus) {
+    spec->kind = kPrometheus;
+    PrometheusParams params;
+    ReadPrometheusQuery(r, &params);
+    if (auto v = r.Bool("unsafeSsl")) params.unsafe_ssl = *v;
+    ReadUsername(r, &params.username);
+    for (const char* inline_key : {"password", "bearerToken"}) {
+      if (r.Has(inline_key)) {
+        r.Fail(inline_key, fmt::format("secrets are not written in the config: use {0}Env or "
+                                       "{0}File", inline_key));
+        r.Ignore({inline_key});
+      }
+    }
+    ReadSecret(r, "passwordEnv", "passwordFile", &params.password);
+    ReadSecret(r, "bearerTokenEnv", "bearerTokenFile", &params.bearer_token);
+    CheckPrometheusCredentials(r, params, {"username", "passwordEnv", "bearerTokenEnv"});
+    spec->params = std::move(params);
+    r.RejectUnknown();
+  } else if (type == kKubernetesResources) {
+    spec->kind = kKubernetesResources;
+    KubernetesResourcesParams params;
+    ReadKubernetesResources(r, &params);
+    spec->params = std::move(params);
+    r.RejectUnknown();
   } else if (type) {
-    r.Fail("type", fmt::format("unknown source type; supported: \"{}\", \"{}\"", kRedisStreams,
-                               kNatsJetStream));
+    r.Fail("type", fmt::format("unknown source type; supported: \"{}\", \"{}\", \"{}\", \"{}\", "
+                               "\"{}\"",
+                               kRedisStreams, kNatsJetStream, kRabbitMq, kPrometheus,
+                               kKubernetesResources));
   }
   errors->insert(errors->end(), r.errors().begin(), r.errors().end());
   return r.ok();
@@ -162,8 +231,7 @@ void ParseSources(const YAML::Node& node, Config* config, std::set<std::string>*
   size_t i = 0;
   for (const YAML::Node& item : node) {
     SourceSpec spec;
-    if (ParseSource(item, fmt::format("sources[{}]", i++), config->defaults, &names, &spec,
-                    errors)) {
+    if (ParseSource(item, fmt::format("sources[{}]", i++), *config, &names, &spec, errors)) {
       config->sources.push_back(std::move(spec));
     } else if (!spec.name.empty()) {
       broken->insert(spec.name);

@@ -1,5 +1,7 @@
 #include "poolscaler/config/trigger.h"
 
+#include <functional>
+
 #include <fmt/format.h>
 
 #include "poolscaler/common/duration.h"
@@ -17,13 +19,15 @@ struct TargetKey {
   const char* key;
   const char* measure;  // nullptr: the source's default measure
   bool needs_group;
-  bool redis_only;
+  const char* only_kind;  // nullptr: every kind
 };
 constexpr TargetKey kTargetKeys[] = {
-    {"lagThreshold", nullptr, false, false},
-    {"pendingEntriesCount", kMeasurePending, true, true},
-    {"streamLength", kMeasureLength, false, true},
-    {"lagCount", kMeasureUndelivered, true, true},
+    {"lagThreshold", nullptr, false, nullptr},
+    {"pendingEntriesCount", kMeasurePending, true, kRedisStreams},
+    {"streamLength", kMeasureLength, false, kRedisStreams},
+    {"lagCount", kMeasureUndelivered, true, kRedisStreams},
+    {"threshold", nullptr, false, kPrometheus},  // KEDA's prometheus name
+    {"value", nullptr, false, kRabbitMq},  // KEDA rabbitmq: per-replica queue length or rate
 };
 
 constexpr char kRedisKeys[] =
@@ -37,6 +41,17 @@ constexpr char kNatsKeys[] =
     "userFromEnv + passwordFromEnv, tokenFromEnv, credsFile, nkeySeedFile, tlsCaFile, "
     "tlsCertFile, tlsKeyFile, lagThreshold, activationLagThreshold, sampleInterval, staleAfter, "
     "timeout, cooldownSeconds";
+
+constexpr char kPrometheusKeys[] =
+    "prometheus takes serverAddress, query, reduce (sum, max, min, avg), ignoreNullValues, "
+    "bearerTokenFromEnv, usernameFromEnv + passwordFromEnv, tlsCaFile, tlsCertFile, tlsKeyFile, "
+    "threshold (or lagThreshold), activationThreshold (or activationLagThreshold), "
+    "sampleInterval, staleAfter, timeout, cooldownSeconds";
+constexpr char kRabbitKeys[] =
+    "rabbitmq takes host (or hostFromEnv), vhostName, queueName, mode, protocol, useRegex, "
+    "operation, excludeUnacknowledged, rateWindow, usernameFromEnv + passwordFromEnv, tlsCaFile, "
+    "tlsCertFile, tlsKeyFile, value (or lagThreshold), activationValue (or "
+    "activationLagThreshold), sampleInterval, staleAfter, timeout, cooldownSeconds";
 
 // The first of `keys` present; every further one present is reported as a conflict.
 const char* OneOf(ParamReader& r, std::initializer_list<const char*> keys) {
@@ -57,7 +72,9 @@ void ReadSignal(ParamReader& r, const SourceSpec& source, SignalSpec* signal) {
   const TargetKey* target = nullptr;
   const bool redis = source.kind == kRedisStreams;
   for (const TargetKey& t : kTargetKeys) {
-    if (!r.Has(t.key) || (t.redis_only && !redis)) continue;  // others: unknown keys
+    if (!r.Has(t.key) || (t.only_kind != nullptr && source.kind != t.only_kind)) {
+      continue;  // others: unknown keys
+    }
     if (target == nullptr) {
       target = &t;
     } else {
@@ -76,7 +93,12 @@ void ReadSignal(ParamReader& r, const SourceSpec& source, SignalSpec* signal) {
     }
     signal->lag_threshold = r.PositiveDouble(target->key).value_or(kDefaultLagThreshold);
   }
-  if (const char* act = OneOf(r, {"activationLagThreshold", "activationLagCount"})) {
+  const char* act = source.kind == kPrometheus
+                        ? OneOf(r, {"activationLagThreshold", "activationThreshold"})
+                    : source.kind == kRabbitMq
+                        ? OneOf(r, {"activationLagThreshold", "activationValue"})
+                        : OneOf(r, {"activationLagThreshold", "activationLagCount"});
+  if (act != nullptr) {
     signal->activation_lag_threshold = r.NonNegativeDouble(act).value_or(0);
   }
 }
@@ -97,6 +119,47 @@ std::string RawSourceName(const NatsJetStreamParams& p) {
   name += "/" + p.stream;
   if (!p.consumer.empty()) name += "/" + p.consumer;
   return name;
+}
+
+std::string RawSourceName(const RabbitMqParams& p) {
+  std::string name = fmt::format("{}/{}", kRabbitMq, FormatHostPort(p.host, p.port));
+  if (p.vhost != "/") name += "/vhost=" + p.vhost;
+  return name + "/" + p.queue;
+}
+
+// RabbitMQ: `host` (or `hostFromEnv`: KEDA substitutes the URL, credentials and all) and
+// usernameFromEnv + passwordFromEnv.
+std::string ReadRabbitMqSource(ParamReader& r, SourceSpec* source) {
+  source->kind = kRabbitMq;
+  RabbitMqParams params;
+  std::optional<Secret> url;
+  const char* url_key = r.Has("hostFromEnv") ? "hostFromEnv" : "host";
+  if (r.Has("host") && r.Has("hostFromEnv")) {
+    r.Fail("hostFromEnv", "give \"host\" or \"hostFromEnv\", not both");
+    r.Ignore({"host"});
+  }
+  if (r.Has(url_key)) {
+    url = r.SecretValue(url_key);
+    if (url && url->empty()) {
+      r.Fail(url_key, "must not be empty");
+      url.reset();
+    }
+  } else {
+    r.Ignore({"host"});
+    r.FailEntry("one of \"host\" or \"hostFromEnv\" (the RabbitMQ URL) is required");
+  }
+  ReadRabbitMqQuery(r, url, url_key, &params);
+  const bool url_credentials = !params.username.empty() || !params.password.empty();
+  std::string username;
+  Secret password;
+  if (auto user = r.SecretValue("usernameFromEnv")) username = user->Reveal();
+  if (auto pass = r.SecretValue("passwordFromEnv")) password = *pass;
+  CheckRabbitMqCredentials(r, url_credentials, username, password, url_key,
+                           {"usernameFromEnv", "passwordFromEnv"}, &params);
+  source->name = RawSourceName(params);
+  std::string metric = fmt::format("{}-{}", kRabbitMq, params.queue);
+  source->params = std::move(params);
+  return metric;
 }
 
 // Redis connection and query keys → source; returns the metric name.
@@ -130,17 +193,42 @@ std::string ReadNatsSource(ParamReader& r, SourceSpec* source) {
   return metric;
 }
 
+std::string ReadPrometheusSource(ParamReader& r, SourceSpec* source) {
+  source->kind = kPrometheus;
+  PrometheusParams params;
+  ReadPrometheusQuery(r, &params);
+  if (auto token = r.SecretValue("bearerTokenFromEnv")) params.bearer_token = *token;
+  if (auto user = r.SecretValue("usernameFromEnv")) params.username = user->Reveal();
+  if (auto password = r.SecretValue("passwordFromEnv")) params.password = *password;
+  CheckPrometheusCredentials(r, params,
+                             {"usernameFromEnv", "passwordFromEnv", "bearerTokenFromEnv"});
+  std::string server = params.server_address;
+  if (size_t sep = server.find("://"); sep != std::string::npos) server = server.substr(sep + 3);
+  // The query can be long: the name carries a short hash of it, the description the text.
+  source->name = fmt::format("{}/{}/{:08x}", kPrometheus, server,
+                             std::hash<std::string>{}(params.query) & 0xffffffffu);
+  std::string metric = fmt::format("{}-{:08x}", kPrometheus,
+                                   std::hash<std::string>{}(params.query) & 0xffffffffu);
+  source->params = std::move(params);
+  return metric;
+}
+
 void ParseRawMode(ParamReader& r, const Defaults& defaults, TriggerSpec* spec) {
   spec->mode = TriggerSpec::Mode::kRaw;
   std::string kind = r.String("source").value_or("");
-  if (kind != kRedisStreams && kind != kNatsJetStream) {
-    r.Fail("source", fmt::format("unknown source kind; supported: \"{}\", \"{}\"",
-                                 kRedisStreams, kNatsJetStream));
+  if (kind != kRedisStreams && kind != kNatsJetStream && kind != kRabbitMq &&
+      kind != kPrometheus) {
+    r.Fail("source", fmt::format("unknown source kind; supported in raw mode: \"{}\", \"{}\", "
+                                 "\"{}\", \"{}\" ({} sources go in the config file's pools)",
+                                 kRedisStreams, kNatsJetStream, kRabbitMq, kPrometheus,
+                                 kKubernetesResources));
     return;
   }
   SourceSpec& source = spec->source;
-  std::string metric = kind == kRedisStreams ? ReadRedisSource(r, &source)
-                                             : ReadNatsSource(r, &source);
+  std::string metric = kind == kRedisStreams   ? ReadRedisSource(r, &source)
+                       : kind == kNatsJetStream ? ReadNatsSource(r, &source)
+                       : kind == kRabbitMq      ? ReadRabbitMqSource(r, &source)
+                                                : ReadPrometheusSource(r, &source);
   ReadTiming(r, defaults, &source);
   spec->metric_name = NormalizeMetricName(metric);
 
@@ -149,8 +237,11 @@ void ParseRawMode(ParamReader& r, const Defaults& defaults, TriggerSpec* spec) {
   spec->params.min_replicas = 0;
   spec->params.max_replicas = kRawMaxReplicas;
   spec->params.cooldown = ReadSeconds(r, "cooldownSeconds").value_or(Duration::zero());
-  spec->params.scale_down_window = Duration::zero();
-  r.RejectUnknown(kind == kRedisStreams ? kRedisKeys : kNatsKeys);
+  spec->params.behavior = policy::Behavior::PassThrough();  // KEDA's HPA rates raw mode
+  r.RejectUnknown(kind == kRedisStreams   ? kRedisKeys
+                  : kind == kNatsJetStream ? kNatsKeys
+                  : kind == kRabbitMq      ? kRabbitKeys
+                                           : kPrometheusKeys);
 }
 
 void ParsePoolMode(ParamReader& r, TriggerSpec* spec) {
@@ -174,7 +265,9 @@ std::string TriggerSpec::Key() const {
 absl::StatusOr<TriggerSpec> ParseTrigger(const std::map<std::string, std::string>& metadata,
                                          const Defaults& defaults) {
   ParamReader r(metadata, "");
-  r.Ignore({"scalerAddress", "enableTLS", "unsafeSsl"});  // KEDA's own keys
+  // KEDA's own keys (TLS to us: KEDA uses them itself; tlsClientKey is never echoed).
+  r.Ignore({"scalerAddress", "enableTLS", "unsafeSsl", "caCert", "tlsClientCert", "tlsClientKey",
+            "tlsCertFile"});
   TriggerSpec spec;
   bool has_pool = r.Has("pool");
   bool has_source = r.Has("source");

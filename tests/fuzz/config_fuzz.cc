@@ -70,9 +70,25 @@ void CheckOk(const config::Config& cfg, const std::string& yaml) {
   for (const config::SourceSpec& s : cfg.sources) {
     FUZZ_CHECK(source_names.insert(s.name).second, fmt::format("duplicate source {}: {}", s.name, yaml));
     FUZZ_CHECK(!s.name.empty() &&
-                   (s.kind == config::kRedisStreams || s.kind == config::kNatsJetStream),
+                   (s.kind == config::kRedisStreams || s.kind == config::kNatsJetStream ||
+                    s.kind == config::kPrometheus || s.kind == config::kKubernetesResources ||
+                    s.kind == config::kRabbitMq),
                yaml);
-    if (s.kind == config::kNatsJetStream) {
+    if (s.kind == config::kPrometheus) {
+      const auto* p = std::get_if<config::PrometheusParams>(&s.params);
+      FUZZ_CHECK(p != nullptr && !p->query.empty() && !p->server_address.empty(), yaml);
+      FUZZ_CHECK(p->username.empty() == p->password.empty(), yaml);
+    } else if (s.kind == config::kKubernetesResources) {
+      const auto* k = std::get_if<config::KubernetesResourcesParams>(&s.params);
+      FUZZ_CHECK(k != nullptr && !k->namespace_name.empty(), yaml);
+      FUZZ_CHECK(k->cpu_request_cores >= 0 && k->memory_request_bytes >= 0 &&
+                     std::isfinite(k->cpu_request_cores) && std::isfinite(k->memory_request_bytes),
+                 yaml);
+    } else if (s.kind == config::kRabbitMq) {
+      const auto* q = std::get_if<config::RabbitMqParams>(&s.params);
+      FUZZ_CHECK(q != nullptr && !q->host.empty() && !q->queue.empty() && !q->vhost.empty(), yaml);
+      FUZZ_CHECK(q->port >= 1 && q->port <= 65535, yaml);
+    } else if (s.kind == config::kNatsJetStream) {
       const auto* n = std::get_if<config::NatsJetStreamParams>(&s.params);
       FUZZ_CHECK(n != nullptr && !n->servers.empty() && !n->stream.empty(), yaml);
       FUZZ_CHECK(n->username.empty() == n->password.empty(), yaml);
@@ -101,9 +117,17 @@ void CheckOk(const config::Config& cfg, const std::string& yaml) {
                    p.params.max_replicas <= 1'000'000,
                fmt::format("replicas {}..{}: {}", p.params.min_replicas, p.params.max_replicas, yaml));
     FUZZ_CHECK(p.params.cooldown >= Duration::zero() && p.params.cooldown <= one_year, yaml);
-    FUZZ_CHECK(p.params.scale_down_window >= Duration::zero() &&
-                   p.params.scale_down_window <= one_year,
-               yaml);
+    const poolscaler::policy::Behavior& b = p.params.behavior;
+    FUZZ_CHECK(b.tolerance >= 0 && b.tolerance < 1, yaml);
+    for (const poolscaler::policy::ScalingRules* rules : {&b.scale_up, &b.scale_down}) {
+      FUZZ_CHECK(rules->stabilization_window >= Duration::zero() &&
+                     rules->stabilization_window <= one_year,
+                 yaml);
+      FUZZ_CHECK(!rules->policies.empty(), yaml);
+      for (const poolscaler::policy::ScalingPolicy& sp : rules->policies) {
+        FUZZ_CHECK(sp.value > 0 && sp.period > Duration::zero(), yaml);
+      }
+    }
     FUZZ_CHECK(!p.signals.empty(), yaml);
     std::set<std::string> signal_names;
     for (const config::SignalSpec& s : p.signals) {
@@ -113,6 +137,10 @@ void CheckOk(const config::Config& cfg, const std::string& yaml) {
       FUZZ_CHECK(std::isfinite(s.lag_threshold) && s.lag_threshold > 0, yaml);
       FUZZ_CHECK(std::isfinite(s.activation_lag_threshold) && s.activation_lag_threshold >= 0, yaml);
       FUZZ_CHECK(signal_names.insert(s.Name()).second, yaml);
+      FUZZ_CHECK((s.kind == poolscaler::policy::SignalKind::kUtilization) ==
+                     config::IsUtilizationMeasure(source->kind, s.measure),
+                 yaml);
+      FUZZ_CHECK(s.kind == poolscaler::policy::SignalKind::kLag || source->HasMeasure(s.pods_measure), yaml);
     }
   }
 }

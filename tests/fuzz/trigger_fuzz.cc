@@ -98,12 +98,32 @@ const std::set<std::string>& NatsRawKeys() {
   return keys;
 }
 
+const std::set<std::string>& RabbitRawKeys() {
+  static const std::set<std::string> keys = {
+      "source", "host", "hostFromEnv", "vhostName", "queueName", "mode", "protocol", "useRegex",
+      "operation", "excludeUnacknowledged", "rateWindow", "usernameFromEnv", "passwordFromEnv",
+      "tlsCaFile", "tlsCertFile", "tlsKeyFile", "value", "lagThreshold", "activationValue",
+      "activationLagThreshold", "sampleInterval", "staleAfter", "timeout", "cooldownSeconds",
+      "scalerAddress", "enableTLS", "unsafeSsl"};
+  return keys;
+}
+
 const std::set<std::string>& RawKeys() {
   static const std::set<std::string> keys = {
       "source", "address", "host", "port", "stream", "consumerGroup", "databaseIndex",
       "usernameFromEnv", "passwordFromEnv", "lagThreshold", "pendingEntriesCount", "streamLength",
       "lagCount", "activationLagThreshold", "activationLagCount", "sampleInterval", "staleAfter",
       "timeout", "cooldownSeconds", "scalerAddress", "enableTLS", "unsafeSsl"};
+  return keys;
+}
+
+const std::set<std::string>& PrometheusRawKeys() {
+  static const std::set<std::string> keys = {
+      "source", "serverAddress", "query", "reduce", "ignoreNullValues", "bearerTokenFromEnv",
+      "usernameFromEnv", "passwordFromEnv", "tlsCaFile", "tlsCertFile", "tlsKeyFile",
+      "lagThreshold", "threshold", "activationLagThreshold", "activationThreshold",
+      "sampleInterval", "staleAfter", "timeout", "cooldownSeconds", "scalerAddress", "enableTLS",
+      "unsafeSsl"};
   return keys;
 }
 
@@ -128,8 +148,14 @@ void CheckOk(const Metadata& metadata, const config::Defaults& defaults,
   }
   FUZZ_CHECK(metadata.count("source") == 1 && metadata.count("pool") == 0, input);
   const bool nats = spec.source.kind == config::kNatsJetStream;
+  const bool prometheus = spec.source.kind == config::kPrometheus;
+  const bool rabbit = spec.source.kind == config::kRabbitMq;
   for (const auto& [key, value] : metadata) {
-    FUZZ_CHECK((nats ? NatsRawKeys() : RawKeys()).count(key) == 1,
+    FUZZ_CHECK((prometheus ? PrometheusRawKeys()
+                : nats     ? NatsRawKeys()
+                : rabbit   ? RabbitRawKeys()
+                           : RawKeys())
+                       .count(key) == 1,
                fmt::format("raw mode accepted key \"{}\": {}", key, input));
   }
   const config::SignalSpec& signal = spec.signal;
@@ -138,9 +164,35 @@ void CheckOk(const Metadata& metadata, const config::Defaults& defaults,
   FUZZ_CHECK(std::isfinite(signal.activation_lag_threshold) && signal.activation_lag_threshold >= 0,
              fmt::format("activation {}: {}", signal.activation_lag_threshold, input));
   const config::SourceSpec& source = spec.source;
-  FUZZ_CHECK(source.kind == config::kRedisStreams || nats, input);
+  FUZZ_CHECK(source.kind == config::kRedisStreams || nats || prometheus || rabbit, input);
   const auto* redis = std::get_if<config::RedisStreamsParams>(&source.params);
-  if (nats) {
+  if (prometheus) {
+    const auto* p = std::get_if<config::PrometheusParams>(&source.params);
+    FUZZ_CHECK(p != nullptr && !p->query.empty(), input);
+    FUZZ_CHECK((p->server_address.starts_with("http://") ||
+                p->server_address.starts_with("https://")) &&
+                   !Contains(p->server_address, "@"),
+               input);
+    FUZZ_CHECK(p->username.empty() == p->password.empty(), input);
+    FUZZ_CHECK(p->bearer_token.empty() || p->password.empty(), input);
+  } else if (rabbit) {
+    const auto* q = std::get_if<config::RabbitMqParams>(&source.params);
+    FUZZ_CHECK(q != nullptr && !q->host.empty() && !q->queue.empty() && !q->vhost.empty(), input);
+    FUZZ_CHECK(q->port >= 1 && q->port <= 65535, input);
+    FUZZ_CHECK(!q->use_regex || q->protocol == config::RabbitMqParams::Protocol::kHttp, input);
+    FUZZ_CHECK(q->rate_window > Duration::zero(), input);
+    // Credentials from the URL's userinfo never show (the key fingerprints them).
+    const std::string& password = q->password.Reveal();
+    std::string fixed = q->Endpoint() + q->vhost + q->queue + q->username;
+    for (const auto& [key, value] : metadata) {
+      if (key != "host" && key != "hostFromEnv") fixed += value;
+    }
+    if (password.size() >= 4 && !Contains(fixed, password)) {
+      for (const std::string& text : Visible(spec)) {
+        FUZZ_CHECK(!Contains(text, password), fmt::format("URL password in \"{}\": {}", text, input));
+      }
+    }
+  } else if (nats) {
     const auto* n = std::get_if<config::NatsJetStreamParams>(&source.params);
     FUZZ_CHECK(n != nullptr && !n->servers.empty() && !n->stream.empty(), input);
     for (const std::string& server : n->servers) {
@@ -171,7 +223,7 @@ void CheckOk(const Metadata& metadata, const config::Defaults& defaults,
   FUZZ_CHECK(signal.source == source.Key(), input);
   FUZZ_CHECK(source.HasMeasure(signal.measure),
              fmt::format("measure \"{}\": {}", signal.measure, input));
-  FUZZ_CHECK(nats || !metadata.count("consumerGroup") ||
+  FUZZ_CHECK(nats || prometheus || rabbit || !metadata.count("consumerGroup") ||
                  redis->consumer_group == metadata.at("consumerGroup"),
              input);
 }

@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "poolscaler/config/source_spec.h"
+#include "poolscaler/policy/budget.h"
 #include "poolscaler/policy/policy.h"
 
 namespace poolscaler::config {
@@ -25,8 +26,24 @@ struct SignalSpec {
   std::string measure;  // one of the source's measures
   double lag_threshold = 5;
   double activation_lag_threshold = 0;
+  // kUtilization for per-pod resource measures (kubernetes-resources cpu, memory,
+  // *_utilization): lag_threshold is then the per-pod target and `pods_measure` names the
+  // source's pod count.
+  policy::SignalKind kind = policy::SignalKind::kLag;
+  std::string pods_measure{};
   // "source/measure", the name decisions report as the winning signal.
   std::string Name() const { return source + "/" + measure; }
+};
+
+// What `poolscaler simulate` needs to model a pool (and drain-time mode, later): how fast one
+// replica works, how long a new pod takes to start, and the backlog-age objective.
+struct PoolModel {
+  double per_replica_rate = 1;   // `perReplicaRate`: jobs one replica finishes per second
+  Duration startup{std::chrono::seconds(30)};  // `startupSeconds`: pod start-up delay
+  Duration backlog_age_slo{std::chrono::seconds(60)};  // `backlogAgeSLOSeconds`
+  // `targetDrainSeconds` (0: off): drain-time mode, desired = ceil((arrival rate + backlog /
+  // targetDrainSeconds) / perReplicaRate). Used by `simulate`; see README for the server.
+  Duration target_drain{};
 };
 
 struct PoolSpec {
@@ -34,14 +51,20 @@ struct PoolSpec {
   std::string metric_name;  // sent in GetMetricSpec; default "pool-<name>"
   policy::PoolParams params;
   std::vector<SignalSpec> signals;
+  PoolModel model;
 };
 
 struct Config {
   Defaults defaults;
+  // False when parsed with ParseOptions::resolve_secrets off: credentials then hold
+  // placeholders and the config is only good for checking, never for connecting.
+  bool secrets_resolved = true;
   std::vector<SourceSpec> sources;
   std::vector<PoolSpec> pools;
+  std::vector<policy::TierGroup> tier_groups;  // `tierGroups:`, shared budgets
 
   const SourceSpec* FindSource(const std::string& name) const;
+  const policy::TierGroup* FindTierGroup(const std::string& name) const;
   const PoolSpec* FindPool(const std::string& name) const;  // exact name
 };
 
@@ -54,11 +77,18 @@ struct ConfigErrors {
 // line, each "path (line N): problem", and `errors_out` (if given) receives them separately (it is
 // cleared on success). `passwordEnv`/`usernameEnv` are read from the process environment and
 // `passwordFile` from disk, at parse time. Never throws; secrets never appear in errors.
+struct ParseOptions {
+  // Off (check-config --offline): *Env and *File keys must name a variable or path, but
+  // neither is read, so a config can be checked where its secrets do not exist (CI, a laptop).
+  bool resolve_secrets = true;
+};
 absl::StatusOr<Config> ParseConfig(const std::string& yaml_text,
-                                   std::vector<std::string>* errors_out = nullptr);
+                                   std::vector<std::string>* errors_out = nullptr,
+                                   const ParseOptions& options = {});
 // Reads and parses a file; an unreadable file is one error naming the path.
 absl::StatusOr<Config> LoadConfigFile(const std::string& path,
-                                      std::vector<std::string>* errors_out = nullptr);
+                                      std::vector<std::string>* errors_out = nullptr,
+                                      const ParseOptions& options = {});
 
 // Normalizes a metric name so it survives KEDA's round trip (KEDA replaces '/', '.', ':', '%',
 // '(' and ')' with '-' and the HPA may lowercase): lowercase, anything outside [a-z0-9-] → '-'.

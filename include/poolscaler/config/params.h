@@ -62,6 +62,10 @@ class ParamReader {
   // the start of every message.
   std::string Where(std::string_view key) const;
 
+  // Whether *Env / *File credentials are read (true) or only checked for shape (false).
+  bool resolve_secrets() const { return resolve_secrets_; }
+  void set_resolve_secrets(bool on) { resolve_secrets_ = on; }
+
   const std::vector<std::string>& errors() const { return errors_; }
   bool ok() const { return errors_.empty(); }
   const std::string& path() const { return path_; }
@@ -76,6 +80,7 @@ class ParamReader {
   std::vector<std::string> errors_;
   std::map<std::string, int, std::less<>> key_lines_;
   int entry_line_ = 0;
+  bool resolve_secrets_ = true;
   std::set<std::string, std::less<>> structured_;
 };
 

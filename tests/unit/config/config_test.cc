@@ -133,7 +133,7 @@ pools:
   EXPECT_EQ(p.params.min_replicas, 1);
   EXPECT_EQ(p.params.max_replicas, 20);
   EXPECT_EQ(p.params.cooldown, seconds(60));
-  EXPECT_EQ(p.params.scale_down_window, seconds(300));
+  EXPECT_EQ(p.params.behavior.scale_down.stabilization_window, seconds(300));
   ASSERT_THAT(p.signals, SizeIs(1));
   EXPECT_EQ(p.signals[0].source, "orders");
   EXPECT_EQ(p.signals[0].measure, kMeasurePending);
@@ -176,7 +176,10 @@ TEST_F(ConfigTest, SourceDefaultsAndPoolDefaults) {
   EXPECT_EQ(p.params.min_replicas, 0);
   EXPECT_EQ(p.params.max_replicas, 100);
   EXPECT_EQ(p.params.cooldown, Duration::zero());
-  EXPECT_EQ(p.params.scale_down_window, Duration::zero());
+  // HPA defaults (behavior_config_test.cc covers the behavior keys).
+  EXPECT_EQ(p.params.behavior.scale_down.stabilization_window, seconds(300));
+  EXPECT_EQ(p.params.behavior.scale_up.stabilization_window, Duration::zero());
+  EXPECT_DOUBLE_EQ(p.params.behavior.tolerance, 0.1);
   EXPECT_EQ(p.signals[0].measure, kMeasureOutstanding);
   EXPECT_EQ(p.signals[0].lag_threshold, 5);
   EXPECT_EQ(p.signals[0].activation_lag_threshold, 0);
@@ -240,7 +243,7 @@ TEST_F(ConfigTest, TopLevelErrors) {
                           "\"pools\""));
   EXPECT_THAT(Errors("sources: []\nsourcez: []\n"),
               ElementsAre("sourcez (line 2): unknown key \"sourcez\"; expected \"defaults\", "
-                          "\"sources\" or \"pools\""));
+                          "\"sources\", \"tierGroups\" or \"pools\""));
   EXPECT_THAT(Errors("sources: orders\n"),
               ElementsAre("sources (line 1): expected a list of sources"));
   EXPECT_THAT(Errors("pools: {a: 1}\n"), ElementsAre("pools (line 1): expected a list of pools"));
@@ -271,7 +274,8 @@ TEST_F(ConfigTest, SourceRequiredKeys) {
 TEST_F(ConfigTest, SourceTypeErrors) {
   EXPECT_THAT(Errors("sources:\n  - name: a\n    type: kafka\n"),
               ElementsAre("sources[0].type (line 3): unknown source type; supported: "
-                          "\"redis-streams\", \"nats-jetstream\" (value \"kafka\")"));
+                          "\"redis-streams\", \"nats-jetstream\", \"rabbitmq\", \"prometheus\", "
+                          "\"kubernetes-resources\" (value \"kafka\")"));
 }
 
 TEST_F(ConfigTest, SourceValueErrors) {
@@ -595,6 +599,49 @@ TEST(NormalizeMetricNameTest, LowercasesAndReplaces) {
   EXPECT_EQ(NormalizeMetricName("x y/z:1"), "x-y-z-1");
   EXPECT_EQ(NormalizeMetricName(""), "");
   EXPECT_EQ(NormalizeMetricName("é"), "--");  // each byte outside the set
+}
+
+}  // namespace
+}  // namespace poolscaler::config
+
+namespace poolscaler::config {
+namespace {
+
+// check-config --offline: credential keys are checked for shape, but nothing is read, so a config
+// naming variables and files that do not exist here still parses — and says so.
+TEST(ConfigOffline, CredentialsAreCheckedButNotRead) {
+  const std::string yaml = R"(
+sources:
+  - name: orders
+    type: redis-streams
+    address: 127.0.0.1:6379
+    stream: orders
+    usernameEnv: POOLSCALER_TEST_SURELY_UNSET_USER
+    passwordFile: /nonexistent/poolscaler/password
+)";
+  std::vector<std::string> errors;
+  EXPECT_FALSE(ParseConfig(yaml, &errors).ok());
+  EXPECT_EQ(errors.size(), 2u);
+
+  ParseOptions offline;
+  offline.resolve_secrets = false;
+  absl::StatusOr<Config> cfg = ParseConfig(yaml, &errors, offline);
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_FALSE(cfg->secrets_resolved);
+  EXPECT_TRUE(ParseConfig("sources: []", nullptr).value().secrets_resolved);
+
+  // Shape errors are still errors offline: both keys of a pair, or an empty name.
+  const std::string both = R"(
+sources:
+  - name: orders
+    type: redis-streams
+    address: 127.0.0.1:6379
+    stream: orders
+    passwordEnv: ""
+)";
+  EXPECT_FALSE(ParseConfig(both, &errors, offline).ok());
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].find("passwordEnv"), std::string::npos) << errors[0];
 }
 
 }  // namespace

@@ -109,7 +109,9 @@ TEST(TriggerTest, RawModeDefaults) {
   EXPECT_EQ(t->params.min_replicas, 0);
   EXPECT_EQ(t->params.max_replicas, 1'000'000);
   EXPECT_EQ(t->params.cooldown, Duration::zero());
-  EXPECT_EQ(t->params.scale_down_window, Duration::zero());
+  EXPECT_EQ(t->params.behavior.scale_down.stabilization_window, Duration::zero());
+  EXPECT_TRUE(t->params.behavior.scale_up.policies.empty());
+  EXPECT_TRUE(t->params.behavior.scale_down.policies.empty());
   EXPECT_EQ(t->metric_name, "redis-streams-orders-workers");
   EXPECT_EQ(t->source.sample_interval, seconds(5));
   EXPECT_EQ(t->source.stale_after, seconds(15));

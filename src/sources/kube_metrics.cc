@@ -1,0 +1,182 @@
+#include "poolscaler/sources/kube_metrics.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include "absl/status/status.h"
+#include "poolscaler/common/quantity.h"
+#include "poolscaler/common/text.h"
+
+namespace poolscaler::sources {
+namespace {
+
+using Json = nlohmann::json;
+
+absl::Status Malformed(std::string_view what, std::string_view why) {
+  return absl::FailedPreconditionError(fmt::format("{}: unexpected response: {}", what, why));
+}
+
+std::string PodName(const Json& item) {
+  if (!item.contains("metadata") || !item["metadata"].is_object()) return "";
+  const Json& name = item["metadata"].value("name", Json());
+  return name.is_string() ? name.get<std::string>() : "";
+}
+
+// Adds the quantity at `usage[key]` (if any) at `scale` into `*sum`.
+absl::Status AddQuantity(const Json& usage, const char* key, int scale, const std::string& where,
+                         int64_t* sum, bool* present = nullptr) {
+  if (!usage.is_object() || !usage.contains(key)) {
+    if (present != nullptr) *present = false;
+    return absl::OkStatus();
+  }
+  const Json& v = usage[key];
+  if (!v.is_string()) return Malformed("kubernetes", fmt::format("{} {} is not a string", where, key));
+  absl::StatusOr<Quantity> q = Quantity::Parse(fmt::format("{} {}", where, key),
+                                               v.get_ref<const std::string&>());
+  if (!q.ok()) return absl::FailedPreconditionError(q.status().message());
+  absl::StatusOr<int64_t> scaled = q->ScaledValue(scale);
+  if (!scaled.ok() || *scaled < 0 || *sum > INT64_MAX - *scaled) {
+    return absl::FailedPreconditionError(fmt::format("{} {}: value out of range", where, key));
+  }
+  *sum += *scaled;
+  return absl::OkStatus();
+}
+
+const Json* Items(const Json& doc, std::string_view kind) {
+  if (!doc.is_object() || !doc.contains("items")) return nullptr;
+  if (doc.contains("kind") && doc["kind"] != kind) return nullptr;
+  const Json& items = doc["items"];
+  return items.is_array() || items.is_null() ? &items : nullptr;
+}
+
+absl::StatusOr<PodMetricsSummary> DecodeMetrics(std::string_view body) {
+  Json doc = Json::parse(body, nullptr, false);
+  if (doc.is_discarded()) return Malformed("metrics API", "not JSON");
+  const Json* items = Items(doc, "PodMetricsList");
+  if (items == nullptr) return Malformed("metrics API", "not a PodMetricsList");
+  PodMetricsSummary out;
+  if (items->is_null()) return out;
+  for (const Json& item : *items) {
+    std::string name = PodName(item);
+    if (name.empty()) return Malformed("metrics API", "an item has no metadata.name");
+    const Json containers = item.value("containers", Json::array());
+    if (!containers.is_array()) {
+      return Malformed("metrics API", fmt::format("pod {}: containers is not a list", Quote(name)));
+    }
+    if (containers.empty()) {
+      ++out.pods_without_metrics;
+      continue;
+    }
+    PodUsage usage;
+    for (const Json& c : containers) {
+      std::string where = fmt::format("pod {} container {}", Quote(name),
+                                      Quote(c.is_object() ? c.value("name", "") : ""));
+      const Json u = c.is_object() ? c.value("usage", Json()) : Json();
+      if (absl::Status s = AddQuantity(u, "cpu", -9, where, &usage.cpu_nanocores); !s.ok()) {
+        return s;
+      }
+      if (absl::Status s = AddQuantity(u, "memory", 0, where, &usage.memory_bytes); !s.ok()) {
+        return s;
+      }
+    }
+    if (out.pods.count(name) != 0) {
+      return Malformed("metrics API", fmt::format("pod {} listed twice", Quote(name)));
+    }
+    if (out.cpu_nanocores > INT64_MAX - usage.cpu_nanocores ||
+        out.memory_bytes > INT64_MAX - usage.memory_bytes) {
+      return Malformed("metrics API", "usage sums out of range");
+    }
+    out.cpu_nanocores += usage.cpu_nanocores;
+    out.memory_bytes += usage.memory_bytes;
+    out.pods.emplace(std::move(name), usage);
+  }
+  return out;
+}
+
+absl::StatusOr<std::map<std::string, PodRequests>> DecodeRequests(std::string_view body) {
+  Json doc = Json::parse(body, nullptr, false);
+  if (doc.is_discarded()) return Malformed("pods API", "not JSON");
+  const Json* items = Items(doc, "PodList");
+  if (items == nullptr) return Malformed("pods API", "not a PodList");
+  std::map<std::string, PodRequests> out;
+  if (items->is_null()) return out;
+  for (const Json& item : *items) {
+    std::string name = PodName(item);
+    if (name.empty()) return Malformed("pods API", "an item has no metadata.name");
+    const Json status = item.value("status", Json::object());
+    std::string phase = status.is_object() ? status.value("phase", "") : "";
+    if (phase == "Succeeded" || phase == "Failed") continue;
+    const Json spec = item.value("spec", Json::object());
+    const Json containers = spec.is_object() ? spec.value("containers", Json::array()) : Json();
+    if (!containers.is_array()) {
+      return Malformed("pods API", fmt::format("pod {}: spec.containers is not a list", Quote(name)));
+    }
+    PodRequests r;
+    if (containers.empty()) r.has_cpu = r.has_memory = false;
+    for (const Json& c : containers) {
+      std::string where = fmt::format("pod {} container {} request", Quote(name),
+                                      Quote(c.is_object() ? c.value("name", "") : ""));
+      Json requests;
+      if (c.is_object() && c.contains("resources") && c["resources"].is_object()) {
+        requests = c["resources"].value("requests", Json());
+      }
+      if (absl::Status s = AddQuantity(requests, "cpu", -9, where, &r.cpu_nanocores, &r.has_cpu);
+          !s.ok()) {
+        return s;
+      }
+      if (absl::Status s =
+              AddQuantity(requests, "memory", 0, where, &r.memory_bytes, &r.has_memory);
+          !s.ok()) {
+        return s;
+      }
+    }
+    out[name] = r;
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<PodMetricsSummary> DecodePodMetricsList(std::string_view body) {
+  try {
+    return DecodeMetrics(body);
+  } catch (const std::exception& e) {
+    return Malformed("metrics API", e.what());
+  }
+}
+
+absl::StatusOr<std::map<std::string, PodRequests>> DecodePodRequests(std::string_view body) {
+  try {
+    return DecodeRequests(body);
+  } catch (const std::exception& e) {
+    return Malformed("pods API", e.what());
+  }
+}
+
+absl::Status KubeApiError(long http_status, std::string_view body, std::string_view what) {
+  std::string detail;
+  Json doc = Json::parse(body, nullptr, false);
+  if (!doc.is_discarded() && doc.is_object() && doc.contains("message") &&
+      doc["message"].is_string()) {
+    detail = doc["message"].get<std::string>();
+  } else {
+    detail = Quote(body.substr(0, 200));
+  }
+  std::string message = fmt::format("{}: HTTP {}: {}", what, http_status, detail);
+  switch (http_status) {
+    case 401:
+      return absl::UnauthenticatedError(message + " (the token or client certificate was refused)");
+    case 403:
+      return absl::PermissionDeniedError(
+          message + " (the service account needs get/list on pods.metrics.k8s.io; see "
+                    "deploy/rbac-metrics.yaml)");
+    case 404:
+      return absl::NotFoundError(message);
+    case 429:
+      return absl::UnavailableError(message);
+    default:
+      if (http_status >= 500) return absl::UnavailableError(message);
+      return absl::FailedPreconditionError(message);
+  }
+}
+
+}  // namespace poolscaler::sources

@@ -1,0 +1,59 @@
+// Fuzzes the Kubernetes API decoders (sources/kube_metrics.h). Input: a response body, decoded
+// as a PodMetricsList, as a PodList and as an error answer.
+//
+// Invariants:
+//  - Decode errors are FAILED_PRECONDITION; KubeApiError maps 401/403/404/503 to
+//    UNAUTHENTICATED/PERMISSION_DENIED/NOT_FOUND/UNAVAILABLE and its message starts with "what".
+//  - A decoded PodMetricsList has non-negative usage and its sums equal the per-pod sums.
+//  - Decoded requests are non-negative.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "fuzz_check.h"
+#include "poolscaler/sources/kube_metrics.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size > 1 << 16) return 0;
+  const std::string_view body(reinterpret_cast<const char*>(data), size);
+  const std::string shown(body);
+  using absl::StatusCode;
+  using namespace poolscaler::sources;
+
+  absl::StatusOr<PodMetricsSummary> m = DecodePodMetricsList(body);
+  if (!m.ok()) {
+    FUZZ_CHECK(m.status().code() == StatusCode::kFailedPrecondition, m.status().ToString());
+  } else {
+    int64_t cpu = 0, memory = 0;
+    for (const auto& [name, usage] : m->pods) {
+      FUZZ_CHECK(!name.empty() && usage.cpu_nanocores >= 0 && usage.memory_bytes >= 0, shown);
+      cpu += usage.cpu_nanocores;
+      memory += usage.memory_bytes;
+    }
+    FUZZ_CHECK(cpu == m->cpu_nanocores && memory == m->memory_bytes, shown);
+    FUZZ_CHECK(m->pods_without_metrics >= 0, shown);
+  }
+
+  auto requests = DecodePodRequests(body);
+  if (!requests.ok()) {
+    FUZZ_CHECK(requests.status().code() == StatusCode::kFailedPrecondition,
+               requests.status().ToString());
+  } else {
+    for (const auto& [name, r] : *requests) {
+      FUZZ_CHECK(!name.empty() && r.cpu_nanocores >= 0 && r.memory_bytes >= 0, shown);
+    }
+  }
+
+  const std::pair<long, StatusCode> kCodes[] = {{401, StatusCode::kUnauthenticated},
+                                                {403, StatusCode::kPermissionDenied},
+                                                {404, StatusCode::kNotFound},
+                                                {503, StatusCode::kUnavailable},
+                                                {400, StatusCode::kFailedPrecondition}};
+  for (const auto& [http, code] : kCodes) {
+    absl::Status s = KubeApiError(http, body, "metrics API");
+    FUZZ_CHECK(s.code() == code, s.ToString());
+    FUZZ_CHECK(std::string(s.message()).starts_with("metrics API: HTTP "), s.ToString());
+  }
+  return 0;
+}

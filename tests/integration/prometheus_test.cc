@@ -1,0 +1,247 @@
+// The prometheus source against a real `prometheus` (Debian package) on a free loopback port, with
+// its storage in a temp dir, HTTPS and basic auth (web config), scraping a real exporter: the
+// `poolscaler serve` binary's own /metrics, under two job names so vectors have two series.
+// Stopped by PID. Certificates are made with the openssl CLI, the bcrypt hash with libcrypt.
+#include <crypt.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <regex>
+#include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "poolscaler/config/source_spec.h"
+#include "poolscaler/sources/http_sources.h"
+#include "support/eventually.h"
+#include "support/process.h"
+#include "support/temp_dir.h"
+
+namespace poolscaler::sources {
+namespace {
+
+using ::testing::HasSubstr;
+using poolscaler::testing::Eventually;
+using poolscaler::testing::Process;
+using poolscaler::testing::TempDir;
+
+const std::string kBinary = POOLSCALER_BINARY;
+constexpr char kPrometheus[] = "/usr/bin/prometheus";
+constexpr char kUser[] = "poolscaler";
+constexpr char kPassword[] = "pr0m-s3cret-77";
+
+std::string Bcrypt(const std::string& password) {
+  char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+  if (crypt_gensalt_rn("$2b$", 5, nullptr, 0, salt, sizeof salt) == nullptr) return "";
+  crypt_data data{};
+  const char* hash = crypt_r(password.c_str(), salt, &data);
+  return hash != nullptr && hash[0] == '$' ? hash : "";
+}
+
+bool MakeCertificates(const TempDir& dir) {
+  const std::string d = dir.path() + "/";
+  dir.Write("ext.cnf", "subjectAltName=IP:127.0.0.1\n");
+  const std::vector<std::vector<std::string>> steps = {
+      {"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+       "-keyout", d + "ca.key", "-out", d + "ca.pem", "-days", "1", "-subj", "/CN=test-prom-ca"},
+      {"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+       d + "server.key", "-out", d + "server.csr", "-subj", "/CN=127.0.0.1"},
+      {"x509", "-req", "-in", d + "server.csr", "-CA", d + "ca.pem", "-CAkey", d + "ca.key",
+       "-CAcreateserial", "-out", d + "server.pem", "-days", "1", "-extfile", d + "ext.cnf"},
+  };
+  for (const auto& step : steps) {
+    std::vector<std::string> argv = {"/usr/bin/openssl"};
+    argv.insert(argv.end(), step.begin(), step.end());
+    poolscaler::testing::RunResult r = poolscaler::testing::RunToEnd(argv, dir.path());
+    if (r.code != 0) {
+      ADD_FAILURE() << "openssl " << step[0] << " failed: " << r.err;
+      return false;
+    }
+  }
+  return true;
+}
+
+// One Prometheus and one exporter for the whole suite (starting them takes a few seconds).
+class PrometheusTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    ASSERT_TRUE(MakeCertificates(*dir_));
+    const std::string d = dir_->path() + "/";
+    // The exporter: poolscaler itself (raw mode only, no config).
+    exporter_ = new Process({kBinary, "serve", "--grpc-plaintext", "--grpc-listen", "127.0.0.1:0", "--http-listen",
+                             "127.0.0.1:0"},
+                            dir_->path());
+    std::smatch m;
+    std::regex serving(R"re("http":"(\d+)")re");
+    std::string err;
+    ASSERT_TRUE(Eventually([&] {
+      err = exporter_->Stderr();
+      return std::regex_search(err, m, serving);
+    })) << err;
+    const std::string target = "127.0.0.1:" + m[1].str();
+
+    std::string hash = Bcrypt(kPassword);
+    ASSERT_FALSE(hash.empty()) << "libcrypt cannot make a bcrypt hash";
+    dir_->Write("web.yml", "tls_server_config:\n  cert_file: " + d + "server.pem\n  key_file: " +
+                               d + "server.key\nbasic_auth_users:\n  " + kUser + ": '" + hash +
+                               "'\n");
+    dir_->Write("prometheus.yml",
+                "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                "scrape_configs:\n"
+                "  - job_name: a\n    static_configs: [{targets: ['" + target + "']}]\n"
+                "  - job_name: b\n    static_configs: [{targets: ['" + target + "']}]\n");
+    port_ = poolscaler::testing::FreeLoopbackPort();
+    ASSERT_NE(port_, 0);
+    prometheus_ = new Process(
+        {kPrometheus, "--config.file=" + d + "prometheus.yml", "--storage.tsdb.path=" + d + "data",
+         "--web.listen-address=127.0.0.1:" + std::to_string(port_),
+         "--web.config.file=" + d + "web.yml", "--log.level=warn"},
+        dir_->path());
+    // Ready once both jobs have been scraped: `up` has two series.
+    auto up = Factory().Create(Spec("up"));
+    ASSERT_TRUE(up.ok());
+    absl::StatusOr<Reading> r;
+    auto started = SteadyClock::now();
+    bool scraped = Eventually(
+        [&] {
+          r = (*up)->Sample(SteadyClock::now() + std::chrono::seconds(2));
+          return r.ok() && r->measures.at("value") == 2;
+        },
+        std::chrono::seconds(30), std::chrono::milliseconds(200));
+    ASSERT_TRUE(scraped) << (r.ok() ? "up=" + std::to_string(r->measures.at("value"))
+                                    : r.status().ToString())
+                         << "\n" << prometheus_->Stderr();
+    std::printf("[figures] prometheus started and scraped both jobs in %.1f s\n",
+                ToSeconds(SteadyClock::now() - started));
+  }
+  static void TearDownTestSuite() {
+    delete prometheus_;  // SIGTERM by PID, then SIGKILL after a grace period
+    delete exporter_;
+    delete dir_;
+  }
+
+  static PrometheusFactory& Factory() {
+    static PrometheusFactory factory;
+    return factory;
+  }
+  static config::SourceSpec Spec(const std::string& query,
+                                 config::Reduce reduce = config::Reduce::kSum) {
+    config::SourceSpec spec;
+    spec.name = "q";
+    spec.kind = config::kPrometheus;
+    spec.timeout = std::chrono::seconds(2);
+    config::PrometheusParams p;
+    p.server_address = "https://127.0.0.1:" + std::to_string(port_);
+    p.query = query;
+    p.reduce = reduce;
+    p.username = kUser;
+    p.password = Secret(kPassword);
+    p.tls_ca_file = dir_->path() + "/ca.pem";
+    spec.params = p;
+    return spec;
+  }
+  static config::PrometheusParams& P(config::SourceSpec& s) {
+    return std::get<config::PrometheusParams>(s.params);
+  }
+  static absl::StatusOr<Reading> Query(const config::SourceSpec& spec) {
+    auto source = Factory().Create(spec);
+    EXPECT_TRUE(source.ok()) << source.status();
+    return (*source)->Sample(SteadyClock::now() + std::chrono::seconds(3));
+  }
+
+  static TempDir* dir_;
+  static Process* exporter_;
+  static Process* prometheus_;
+  static int port_;
+};
+
+TempDir* PrometheusTest::dir_ = nullptr;
+Process* PrometheusTest::exporter_ = nullptr;
+Process* PrometheusTest::prometheus_ = nullptr;
+int PrometheusTest::port_ = 0;
+
+TEST_F(PrometheusTest, Scalar) {
+  absl::StatusOr<Reading> r = Query(Spec("scalar(max(poolscaler_build_info))"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->measures.at("value"), 1);
+}
+
+TEST_F(PrometheusTest, VectorReducedBySumMaxMinAvg) {
+  // Two series from the two jobs scraping the same exporter: 3 and 5.
+  const std::string q = R"(up{job="a"} * 3 or up{job="b"} * 5)";
+  auto value = [&](config::Reduce reduce) {
+    absl::StatusOr<Reading> r = Query(Spec(q, reduce));
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? r->measures.at("value") : -1;
+  };
+  EXPECT_EQ(value(config::Reduce::kSum), 8);
+  EXPECT_EQ(value(config::Reduce::kMax), 5);
+  EXPECT_EQ(value(config::Reduce::kMin), 3);
+  EXPECT_EQ(value(config::Reduce::kAvg), 4);
+  absl::StatusOr<Reading> r = Query(Spec(q));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->note, "2 series reduced by sum");
+  // A real exporter's metric: the build info of both jobs.
+  r = Query(Spec("poolscaler_build_info"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->measures.at("value"), 2);
+}
+
+TEST_F(PrometheusTest, EmptyResultIsAnErrorUnlessIgnoreNullValues) {
+  config::SourceSpec spec = Spec("poolscaler_no_such_metric");
+  absl::Status st = Query(spec).status();
+  std::printf("[figures] empty result: %s\n", st.ToString().c_str());
+  EXPECT_EQ(st.code(), absl::StatusCode::kNotFound) << st;
+  EXPECT_THAT(st.message(), HasSubstr("returned no series"));
+  EXPECT_THAT(st.message(), HasSubstr("ignoreNullValues"));
+  P(spec).ignore_null_values = true;
+  absl::StatusOr<Reading> r = Query(spec);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->measures.at("value"), 0);
+}
+
+TEST_F(PrometheusTest, BadQueryGivesPrometheusError) {
+  absl::Status st = Query(Spec("sum(up")).status();
+  std::printf("[figures] bad query: %s\n", st.ToString().c_str());
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << st;
+  EXPECT_THAT(st.message(), HasSubstr("bad_data"));
+  EXPECT_THAT(st.message(), HasSubstr("parse error"));
+  st = Query(Spec("up[1m]")).status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition) << st;
+  EXPECT_THAT(st.message(), HasSubstr("returned a matrix"));
+}
+
+TEST_F(PrometheusTest, AuthAndTlsFailures) {
+  config::SourceSpec spec = Spec("up");
+  P(spec).password = Secret("wrong-password-123");
+  absl::Status st = Query(spec).status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kUnauthenticated) << st;
+  EXPECT_THAT(std::string(st.message()), ::testing::Not(HasSubstr("wrong-password-123")));
+
+  spec = Spec("up");
+  P(spec).tls_ca_file.clear();  // the system store does not know the test CA
+  st = Query(spec).status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable) << st;
+  EXPECT_THAT(st.message(), HasSubstr("certificate"));
+
+  spec = Spec("up");
+  P(spec).server_address += "/prefix";  // not where the API is
+  st = Query(spec).status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition) << st;
+  EXPECT_THAT(st.message(), HasSubstr("HTTP 404"));
+}
+
+TEST_F(PrometheusTest, ServerDownIsUnavailable) {
+  config::SourceSpec spec = Spec("up");
+  P(spec).server_address = "https://127.0.0.1:" +
+                           std::to_string(poolscaler::testing::FreeLoopbackPort());
+  absl::Status st = Query(spec).status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable) << st;
+  EXPECT_THAT(st.message(), HasSubstr("prometheus at https://127.0.0.1:"));
+}
+
+}  // namespace
+}  // namespace poolscaler::sources

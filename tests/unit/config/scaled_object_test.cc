@@ -1,0 +1,221 @@
+// ScaledObject manifests checked against poolscaler: trigger metadata parsed as KEDA sends it,
+// pools looked up in the config, bounds and HPA behavior compared, YAML typing mistakes caught.
+#include "poolscaler/config/scaled_object.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace poolscaler::config {
+
+// Readable failures: "error at WHERE: MESSAGE".
+void PrintTo(const ScaledObjectFinding& f, std::ostream* os) {
+  *os << (f.severity == ScaledObjectFinding::Severity::kError ? "error" : "warning") << " at "
+      << f.where << ": " << f.message;
+}
+
+namespace {
+
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::Field;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using Severity = ScaledObjectFinding::Severity;
+
+constexpr char kConfig[] = R"(
+sources:
+  - name: orders
+    type: redis-streams
+    address: 127.0.0.1:6379
+    stream: orders
+    consumerGroup: workers
+pools:
+  - name: order-workers
+    minReplicas: 0
+    maxReplicas: 8
+    signals:
+      - source: orders
+        lagThreshold: 20
+)";
+
+Config LoadConfig() {
+  absl::StatusOr<Config> cfg = ParseConfig(kConfig);
+  EXPECT_TRUE(cfg.ok()) << cfg.status();
+  return *cfg;
+}
+
+// A pool-mode ScaledObject; `extra_spec` is spliced into spec (two-space indented lines).
+std::string PoolObject(const std::string& pool, const std::string& extra_spec = "",
+                       const std::string& behavior_window = "0") {
+  return R"(apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata:
+  name: workers
+  namespace: shop
+spec:
+  scaleTargetRef:
+    name: worker
+  maxReplicaCount: 8
+)" + extra_spec +
+         R"(  advanced:
+    horizontalPodAutoscalerConfig:
+      behavior:
+        scaleDown:
+          stabilizationWindowSeconds: )" +
+         behavior_window + R"(
+  triggers:
+    - type: external
+      metadata:
+        scalerAddress: poolscaler.poolscaler.svc:9090
+        pool: )" + pool + "\n";
+}
+
+auto Finding(Severity severity, const std::string& where, const std::string& message_part) {
+  return AllOf(Field(&ScaledObjectFinding::severity, severity),
+               Field(&ScaledObjectFinding::where, HasSubstr(where)),
+               Field(&ScaledObjectFinding::message, HasSubstr(message_part)));
+}
+
+TEST(ScaledObjectCheck, PoolModeMatchingTheConfigIsClean) {
+  Config cfg = LoadConfig();
+  ScaledObjectReport r = CheckScaledObjects(PoolObject("order-workers"), "so.yaml", &cfg);
+  EXPECT_THAT(r.findings, IsEmpty());
+  EXPECT_EQ(r.scaled_objects, 1);
+  EXPECT_EQ(r.poolscaler_triggers, 1);
+  EXPECT_FALSE(r.HasErrors());
+}
+
+TEST(ScaledObjectCheck, UnknownPoolIsAnErrorNamingObjectTriggerAndPool) {
+  Config cfg = LoadConfig();
+  ScaledObjectReport r = CheckScaledObjects(PoolObject("nope"), "so.yaml", &cfg);
+  EXPECT_THAT(r.findings, ElementsAre(Finding(Severity::kError,
+                                              "so.yaml: ScaledObject shop/workers trigger 1",
+                                              "pool \"nope\" is not in the config")));
+  EXPECT_TRUE(r.HasErrors());
+}
+
+TEST(ScaledObjectCheck, PoolModeWithoutConfigIsAnError) {
+  ScaledObjectReport r = CheckScaledObjects(PoolObject("order-workers"), "so.yaml", nullptr);
+  EXPECT_THAT(r.findings, ElementsAre(Finding(Severity::kError, "trigger 1", "needs a config")));
+}
+
+TEST(ScaledObjectCheck, BoundsAndBehaviorDisagreementsAreWarnings) {
+  Config cfg = LoadConfig();
+  // maxReplicaCount 8 is in the template; a second key later in the map wins in yaml-cpp, so
+  // use a pool whose max is 8 and a min above the pool's min instead.
+  ScaledObjectReport r = CheckScaledObjects(
+      PoolObject("order-workers", "  minReplicaCount: 2\n", "300"), "so.yaml", &cfg);
+  EXPECT_THAT(r.findings,
+              ElementsAre(Finding(Severity::kWarning, "trigger 1", "minReplicaCount 2 is above"),
+                          Finding(Severity::kWarning, "trigger 1", "stabilizationWindowSeconds")));
+  EXPECT_FALSE(r.HasErrors());
+}
+
+TEST(ScaledObjectCheck, KedaDefaultMaxBelowPoolMaxWarns) {
+  Config cfg = LoadConfig();
+  cfg.pools[0].params.max_replicas = 500;  // KEDA's default max is 100
+  std::string so = PoolObject("order-workers");
+  so.erase(so.find("  maxReplicaCount: 8\n"), std::string("  maxReplicaCount: 8\n").size());
+  ScaledObjectReport r = CheckScaledObjects(so, "so.yaml", &cfg);
+  EXPECT_THAT(r.findings, ElementsAre(Finding(Severity::kWarning, "trigger 1",
+                                              "maxReplicaCount 100 is below pool")));
+}
+
+TEST(ScaledObjectCheck, PoolModeNeedsAverageValue) {
+  Config cfg = LoadConfig();
+  std::string so = PoolObject("order-workers");
+  so.replace(so.find("    - type: external\n"), std::string("    - type: external\n").size(),
+             "    - type: external\n      metricType: Value\n");
+  ScaledObjectReport r = CheckScaledObjects(so, "so.yaml", &cfg);
+  EXPECT_THAT(r.findings, ElementsAre(Finding(Severity::kError, "trigger 1",
+                                              "metricType \"Value\" in pool mode")));
+}
+
+TEST(ScaledObjectCheck, RawModeMetadataGoesThroughTheTriggerParser) {
+  const std::string so = R"(apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata: {name: raw}
+spec:
+  scaleTargetRef: {name: worker}
+  triggers:
+    - type: cpu
+      metadata: {value: "70"}
+    - type: external
+      metadata:
+        scalerAddress: poolscaler:9090
+        source: redis-streams
+        address: redis:6379
+        stream: orders
+        consumerGroup: workers
+        lagThreshold: "50"
+    - type: external
+      metadata:
+        scalerAddress: poolscaler:9090
+        source: redis-streams
+        address: redis:6379
+        stream: orders
+        lagThreshold: "-3"
+)";
+  ScaledObjectReport r = CheckScaledObjects(so, "raw.yaml", nullptr);
+  EXPECT_EQ(r.poolscaler_triggers, 2);  // the cpu trigger is KEDA's, not ours
+  EXPECT_THAT(r.findings, ElementsAre(Finding(Severity::kError,
+                                              "raw.yaml: ScaledObject default/raw trigger 3",
+                                              "lagThreshold")));
+}
+
+TEST(ScaledObjectCheck, UnquotedNumbersAndBooleansInMetadataAreCaught) {
+  const std::string so = R"(kind: ScaledObject
+metadata: {name: typed, namespace: ns}
+spec:
+  triggers:
+    - type: external
+      metadata:
+        scalerAddress: poolscaler:9090
+        source: redis-streams
+        address: redis:6379
+        stream: orders
+        lagThreshold: 50
+        unsafeSsl: false
+        consumerGroup: "123"
+)";
+  ScaledObjectReport r = CheckScaledObjects(so, "t.yaml", nullptr);
+  EXPECT_THAT(r.findings,
+              ElementsAre(Finding(Severity::kError, "trigger 1", "metadata.lagThreshold is not a string"),
+                          Finding(Severity::kError, "trigger 1", "metadata.unsafeSsl is not a string")));
+}
+
+TEST(ScaledObjectCheck, MissingScalerAddressAndBrokenShapes) {
+  const std::string so = R"(kind: ScaledObject
+metadata: {name: a}
+spec:
+  triggers:
+    - type: external
+      metadata: {pool: order-workers}
+---
+kind: ScaledObject
+metadata: {name: b}
+spec: {}
+---
+kind: Deployment
+metadata: {name: ignored}
+)";
+  Config cfg = LoadConfig();
+  ScaledObjectReport r = CheckScaledObjects(so, "m.yaml", &cfg);
+  EXPECT_EQ(r.scaled_objects, 2);
+  EXPECT_THAT(r.findings,
+              ElementsAre(Finding(Severity::kError, "ScaledObject default/a trigger 1",
+                                  "scalerAddress is missing"),
+                          Finding(Severity::kWarning, "ScaledObject default/a trigger 1",
+                                  "stabilizationWindowSeconds"),
+                          Finding(Severity::kError, "ScaledObject default/b",
+                                  "spec.triggers is missing or empty")));
+}
+
+TEST(ScaledObjectCheck, YamlSyntaxErrorIsOneFindingWithALine) {
+  ScaledObjectReport r = CheckScaledObjects("kind: ScaledObject\nspec: [unclosed\n", "bad.yaml",
+                                            nullptr);
+  EXPECT_THAT(r.findings, ElementsAre(Finding(Severity::kError, "bad.yaml", "line ")));
+}
+
+}  // namespace
+}  // namespace poolscaler::config

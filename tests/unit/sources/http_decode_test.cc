@@ -1,0 +1,142 @@
+// Decoding of Prometheus query responses and Kubernetes metrics/pods/Status bodies.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "poolscaler/sources/kube_metrics.h"
+#include "poolscaler/sources/prometheus_response.h"
+
+namespace poolscaler::sources {
+namespace {
+
+using ::testing::HasSubstr;
+using config::Reduce;
+
+constexpr char kVector[] = R"({"status":"success","data":{"resultType":"vector","result":[
+  {"metric":{"q":"a"},"value":[1700000000.5,"3"]},
+  {"metric":{"q":"b"},"value":[1700000000.5,"6"]},
+  {"metric":{"q":"c"},"value":[1700000000.5,"0.5e1"]}]}})";
+
+TEST(PrometheusResponse, ScalarAndVectorReductions) {
+  auto scalar = DecodePrometheusResponse(
+      R"({"status":"success","data":{"resultType":"scalar","result":[1700000000,"42.25"]}})", 200,
+      Reduce::kMax);
+  ASSERT_TRUE(scalar.ok()) << scalar.status();
+  EXPECT_EQ(scalar->value, 42.25);
+  EXPECT_EQ(scalar->series, 1u);
+  EXPECT_EQ(DecodePrometheusResponse(kVector, 200, Reduce::kSum)->value, 14);
+  EXPECT_EQ(DecodePrometheusResponse(kVector, 200, Reduce::kMax)->value, 6);
+  EXPECT_EQ(DecodePrometheusResponse(kVector, 200, Reduce::kMin)->value, 3);
+  EXPECT_DOUBLE_EQ(DecodePrometheusResponse(kVector, 200, Reduce::kAvg)->value, 14.0 / 3);
+  EXPECT_EQ(DecodePrometheusResponse(kVector, 200, Reduce::kAvg)->series, 3u);
+}
+
+TEST(PrometheusResponse, EmptyVectorIsMarkedEmpty) {
+  auto r = DecodePrometheusResponse(
+      R"({"status":"success","data":{"resultType":"vector","result":[]}})", 200, Reduce::kSum);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->empty);
+  EXPECT_EQ(r->value, 0);
+}
+
+TEST(PrometheusResponse, Errors) {
+  auto bad = DecodePrometheusResponse(
+      R"({"status":"error","errorType":"bad_data","error":"1:5: parse error: unexpected <op:*>"})",
+      400, Reduce::kSum);
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(bad.status().message(), HasSubstr("bad_data): 1:5: parse error"));
+
+  auto timeout = DecodePrometheusResponse(
+      R"({"status":"error","errorType":"timeout","error":"query timed out"})", 503, Reduce::kSum);
+  EXPECT_EQ(timeout.status().code(), absl::StatusCode::kUnavailable);
+
+  EXPECT_EQ(DecodePrometheusResponse("Unauthorized\n", 401, Reduce::kSum).status().code(),
+            absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(DecodePrometheusResponse("forbidden", 403, Reduce::kSum).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  auto not_found = DecodePrometheusResponse("404 page not found", 404, Reduce::kSum);
+  EXPECT_EQ(not_found.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(not_found.status().message(), HasSubstr("is serverAddress the Prometheus base URL"));
+
+  auto matrix = DecodePrometheusResponse(
+      R"({"status":"success","data":{"resultType":"matrix","result":[]}})", 200, Reduce::kSum);
+  EXPECT_THAT(matrix.status().message(), HasSubstr("returned a matrix"));
+  auto nan = DecodePrometheusResponse(
+      R"({"status":"success","data":{"resultType":"scalar","result":[1,"NaN"]}})", 200,
+      Reduce::kSum);
+  EXPECT_THAT(nan.status().message(), HasSubstr("returned NaN"));
+  EXPECT_EQ(DecodePrometheusResponse("{", 200, Reduce::kSum).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(DecodePrometheusResponse(R"({"status":"success","data":{"resultType":"vector",
+            "result":[{"value":[1,"1e308"]},{"value":[1,"1e308"]}]}})", 200, Reduce::kSum)
+                .status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+// The shape metrics-server returns (two pods, one with two containers, one just started).
+constexpr char kPodMetrics[] = R"({"kind":"PodMetricsList","apiVersion":"metrics.k8s.io/v1beta1",
+ "metadata":{},"items":[
+ {"metadata":{"name":"web-1","namespace":"web","labels":{"app":"web"}},
+  "timestamp":"2024-05-01T10:00:00Z","window":"15.023s",
+  "containers":[{"name":"app","usage":{"cpu":"250123456n","memory":"131072Ki"}},
+                {"name":"sidecar","usage":{"cpu":"1m","memory":"10Mi"}}]},
+ {"metadata":{"name":"web-2","namespace":"web"},"timestamp":"2024-05-01T10:00:00Z",
+  "window":"15s","containers":[{"name":"app","usage":{"cpu":"750m","memory":"256Mi"}}]},
+ {"metadata":{"name":"web-3","namespace":"web"},"timestamp":"2024-05-01T10:00:00Z",
+  "window":"15s","containers":[]}]})";
+
+TEST(PodMetricsList, SumsExactly) {
+  auto m = DecodePodMetricsList(kPodMetrics);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->pods.size(), 2u);
+  EXPECT_EQ(m->pods_without_metrics, 1);
+  EXPECT_EQ(m->pods.at("web-1").cpu_nanocores, 251123456);
+  EXPECT_EQ(m->pods.at("web-1").memory_bytes, 131072 * 1024 + 10 * 1024 * 1024);
+  EXPECT_EQ(m->cpu_nanocores, 1001123456);
+  EXPECT_EQ(m->memory_bytes, 134217728 + 10485760 + 268435456);
+}
+
+TEST(PodMetricsList, EmptyAndBad) {
+  auto empty = DecodePodMetricsList(R"({"kind":"PodMetricsList","items":[]})");
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE(empty->pods.empty());
+  auto bad = DecodePodMetricsList(
+      R"({"kind":"PodMetricsList","items":[{"metadata":{"name":"p"},"containers":[{"name":"c","usage":{"cpu":"12x"}}]}]})");
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(bad.status().message(), HasSubstr("pod \"p\" container \"c\" cpu: unknown suffix"));
+  EXPECT_THAT(DecodePodMetricsList(R"({"kind":"PodList","items":[]})").status().message(),
+              HasSubstr("not a PodMetricsList"));
+  EXPECT_THAT(DecodePodMetricsList("<html>").status().message(), HasSubstr("not JSON"));
+}
+
+TEST(PodRequests, SumsContainersAndSkipsFinishedPods) {
+  auto r = DecodePodRequests(R"({"kind":"PodList","items":[
+    {"metadata":{"name":"a"},"spec":{"containers":[
+      {"name":"app","resources":{"requests":{"cpu":"500m","memory":"512Mi"}}},
+      {"name":"side","resources":{"requests":{"cpu":"100m","memory":"64Mi"}}}]},
+     "status":{"phase":"Running"}},
+    {"metadata":{"name":"b"},"spec":{"containers":[{"name":"app","resources":{}}]},
+     "status":{"phase":"Running"}},
+    {"metadata":{"name":"done"},"spec":{"containers":[]},"status":{"phase":"Succeeded"}}]})");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->size(), 2u);
+  EXPECT_EQ(r->at("a").cpu_nanocores, 600000000);
+  EXPECT_EQ(r->at("a").memory_bytes, 576 * 1024 * 1024);
+  EXPECT_TRUE(r->at("a").has_cpu);
+  EXPECT_FALSE(r->at("b").has_cpu);
+}
+
+TEST(KubeApiError, MapsStatusAndKeepsTheServersMessage) {
+  absl::Status forbidden = KubeApiError(
+      403, R"({"kind":"Status","status":"Failure","message":"pods.metrics.k8s.io is forbidden: User \"x\" cannot list resource","reason":"Forbidden","code":403})",
+      "metrics API");
+  EXPECT_EQ(forbidden.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(forbidden.message(), HasSubstr("metrics API: HTTP 403: pods.metrics.k8s.io is forbidden"));
+  EXPECT_THAT(forbidden.message(), HasSubstr("rbac"));
+  EXPECT_EQ(KubeApiError(401, "Unauthorized", "m").code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(KubeApiError(404, "{}", "m").code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(KubeApiError(503, "", "m").code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(KubeApiError(400, "", "m").code(), absl::StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace poolscaler::sources
