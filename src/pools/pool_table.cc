@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <functional>
 #include <set>
 
@@ -16,10 +17,12 @@ void PoolTable::CollectNotifications(const std::string& id, const PoolState& sta
   }
 }
 
-void PoolTable::SetConfigPools(std::vector<PoolDefinition> defs) {
+void PoolTable::SetConfigPools(std::vector<PoolDefinition> defs,
+                               std::vector<policy::TierGroup> tier_groups) {
   std::vector<std::pair<Watcher, PoolState>> notify;
   {
     std::lock_guard lock(mu_);
+    tier_groups_ = std::move(tier_groups);
     std::set<std::string> ids;
     for (PoolDefinition& def : defs) {
       ids.insert(def.id);
@@ -92,6 +95,8 @@ void PoolTable::EvaluateAll(const sampler::SampleStore& store, TimePoint now) {
   std::vector<std::pair<Watcher, PoolState>> notify;
   {
     std::lock_guard lock(mu_);
+    // 1. Every pool on its own.
+    std::map<std::string, policy::Evaluation> fresh;
     for (auto& [id, e] : pools_) {
       PoolState& st = e.state;
       const PoolDefinition& def = st.definition;
@@ -101,33 +106,94 @@ void PoolTable::EvaluateAll(const sampler::SampleStore& store, TimePoint now) {
       absl::Status missing = absl::OkStatus();
       for (const SignalBinding& b : def.signals) {
         absl::StatusOr<double> v = store.Value(b.source_key, b.measure, now);
+        absl::StatusOr<double> pods = 0.0;
+        if (v.ok() && b.kind == policy::SignalKind::kUtilization) {
+          pods = store.Value(b.source_key, b.pods_measure, now);
+          if (!pods.ok()) v = pods.status();
+        }
         SignalState s{b.name, v.status(), v.ok() ? *v : 0, 0};
         if (v.ok()) {
-          s.replicas = policy::ReplicasForLag(*v, b.lag_threshold);
-          inputs.push_back({b.name, *v, b.lag_threshold, b.activation_threshold});
+          policy::SignalInput in{b.name, *v, b.lag_threshold, b.activation_threshold, b.kind,
+                                 *pods};
+          s.replicas = policy::SignalReplicas(in);
+          inputs.push_back(std::move(in));
         } else if (missing.ok()) {
           missing = absl::UnavailableError(
               fmt::format("signal {}: {}", b.name, std::string(v.status().message())));
         }
         st.signals.push_back(std::move(s));
       }
-      bool was_active = st.has_decision && st.decision.active && st.status.ok();
-      bool was_ok = st.status.ok();
       if (!missing.ok()) {
         // Unknown is not zero: no decision, history kept as it was.
         st.status = missing;
         continue;
       }
-      policy::Evaluation ev = policy::Evaluate(def.params, inputs, e.history, now);
+      fresh.emplace(id, policy::Evaluate(def.params, inputs, e.history, now));
+    }
+    // 2. Tier budgets across the pools of each group.
+    ApplyTierBudgets(fresh, now);
+    // 3. Publish.
+    for (auto& [id, ev] : fresh) {
+      Entry& e = pools_.at(id);
+      PoolState& st = e.state;
+      bool was_active = st.has_decision && st.decision.active && st.status.ok();
+      bool was_ok = st.status.ok();
       e.history = std::move(ev.history);
       st.decision = std::move(ev.decision);
       st.has_decision = true;
       st.status = absl::OkStatus();
       st.decided_at = now;
+      for (policy::Limit l : st.decision.limits) ++st.limited_total[static_cast<size_t>(l)];
       if (!was_ok || st.decision.active != was_active) CollectNotifications(id, st, &notify);
     }
   }
   for (auto& [fn, state] : notify) fn(state);
+}
+
+void PoolTable::ApplyTierBudgets(std::map<std::string, policy::Evaluation>& fresh,
+                                 TimePoint now) {
+  for (const policy::TierGroup& group : tier_groups_) {
+    std::vector<policy::BudgetDemand> demands;
+    std::vector<policy::Evaluation*> evaluations;  // null: a pool without a fresh decision
+    std::vector<const PoolDefinition*> defs;
+    for (auto& [id, e] : pools_) {
+      const PoolDefinition& def = e.state.definition;
+      if (def.raw || def.params.tier_group != group.name) continue;
+      auto it = fresh.find(id);
+      policy::BudgetDemand d;
+      d.priority = def.params.priority;
+      d.cost = def.params.cost;
+      if (it != fresh.end()) {
+        const policy::Decision& dec = it->second.decision;
+        // An active pool keeps at least one replica whatever the budget (KEDA holds it there).
+        d.min_replicas = dec.active ? std::max<int64_t>(def.params.min_replicas, 1)
+                                    : def.params.min_replicas;
+        d.min_replicas = std::min(d.min_replicas, dec.desired);
+        d.desired = dec.desired;
+        evaluations.push_back(&it->second);
+      } else {
+        // No fresh decision (a signal is unknown): KEDA's fallback decides; the last target
+        // still holds its share.
+        int64_t last = e.state.has_decision ? e.state.decision.desired : def.params.min_replicas;
+        d.min_replicas = last;
+        d.desired = last;
+        evaluations.push_back(nullptr);
+      }
+      demands.push_back(d);
+      defs.push_back(&def);
+    }
+    std::vector<policy::BudgetGrant> grants = policy::ShareBudget(group.budget, demands);
+    for (size_t i = 0; i < grants.size(); ++i) {
+      if (evaluations[i] == nullptr || !grants[i].limit) continue;
+      policy::OverrideDesired(defs[i]->params, *evaluations[i], grants[i].replicas,
+                              *grants[i].limit, now);
+    }
+  }
+}
+
+std::vector<policy::TierGroup> PoolTable::TierGroups() const {
+  std::lock_guard lock(mu_);
+  return tier_groups_;
 }
 
 std::optional<PoolState> PoolTable::Get(const std::string& id) const {

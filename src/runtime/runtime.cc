@@ -93,13 +93,13 @@ absl::Status Runtime::Apply(std::shared_ptr<const config::Config> cfg) {
     def.params = p.params;
     for (const config::SignalSpec& s : p.signals) {
       def.signals.push_back({s.Name(), keys->at(s.source), s.measure, s.lag_threshold,
-                             s.activation_lag_threshold});
+                             s.activation_lag_threshold, s.kind, s.pods_measure});
     }
     defs.push_back(std::move(def));
   }
   // The config pointer first: stream watchers re-read specs from it when the table notifies.
   parts_->SetConfig(cfg);
-  parts_->table.SetConfigPools(std::move(defs));
+  parts_->table.SetConfigPools(std::move(defs), cfg->tier_groups);
   parts_->evaluator.EvaluateNow();
   return absl::OkStatus();
 }
@@ -127,7 +127,7 @@ absl::Status Runtime::Start() {
   }
   p.metrics.AddCollector(std::make_shared<telemetry::StateCollector>(p.store, p.table, p.clock));
   p.evaluator.Start();
-  if (absl::Status st = p.grpc.Start(options_.grpc_listen); !st.ok()) {
+  if (absl::Status st = p.grpc.Start(options_.grpc_listen, options_.grpc_tls); !st.ok()) {
     Stop();
     return st;
   }
@@ -143,6 +143,10 @@ absl::Status Runtime::Start() {
   log::Info("poolscaler serving",
             {{"grpc", fmt::format("{}", p.grpc.port())},
              {"http", fmt::format("{}", p.http.port())},
+             {"grpc_tls", !options_.grpc_tls.enabled()              ? "off (plaintext)"
+                          : options_.grpc_tls.client_ca_file.empty() ? "tls"
+                                                                     : "mutual tls"},
+
              {"config", options_.config_path.empty() ? "(none: raw mode only)" : options_.config_path},
              {"sources", fmt::format("{}", cfg->sources.size())},
              {"pools", fmt::format("{}", cfg->pools.size())}});

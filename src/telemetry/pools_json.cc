@@ -20,6 +20,13 @@ std::string PoolsJson(const std::vector<pools::PoolState>& pools, TimePoint now)
     j["metricName"] = def.metric_name;
     j["minReplicas"] = def.params.min_replicas;
     j["maxReplicas"] = def.params.max_replicas;
+    if (!def.params.tier_group.empty()) {
+      const policy::ReplicaCost& c = def.params.cost;
+      j["tierGroup"] = def.params.tier_group;
+      j["priority"] = def.params.priority;
+      j["costPerReplica"] = {{"cpu", c.cpu_cores}, {"memoryBytes", c.memory_bytes},
+                             {"gpu", c.gpus}};
+    }
     j["available"] = p->status.ok();
     if (!p->status.ok()) j["error"] = std::string(p->status.message());
     if (p->has_decision) {
@@ -32,6 +39,16 @@ std::string PoolsJson(const std::vector<pools::PoolState>& pools, TimePoint now)
       nlohmann::ordered_json limits = nlohmann::ordered_json::array();
       for (policy::Limit l : d.limits) limits.push_back(policy::LimitName(l));
       j["limitedBy"] = limits;
+      // Each limit with the target before and after it, in the order applied.
+      nlohmann::ordered_json steps = nlohmann::ordered_json::array();
+      for (const policy::LimitStep& step : d.steps) {
+        nlohmann::ordered_json sj;
+        sj["limit"] = policy::LimitName(step.limit);
+        sj["from"] = step.before;
+        sj["to"] = step.after;
+        steps.push_back(sj);
+      }
+      j["limits"] = steps;
       j["decidedSecondsAgo"] = ToSeconds(now - p->decided_at);
     }
     nlohmann::ordered_json signals = nlohmann::ordered_json::array();
@@ -47,6 +64,12 @@ std::string PoolsJson(const std::vector<pools::PoolState>& pools, TimePoint now)
       signals.push_back(sj);
     }
     j["signals"] = signals;
+    nlohmann::ordered_json totals = nlohmann::ordered_json::object();
+    for (policy::Limit l : policy::kAllLimits) {
+      uint64_t n = p->limited_total[static_cast<size_t>(l)];
+      if (n > 0) totals[policy::LimitName(l)] = n;
+    }
+    j["limitedEvaluations"] = totals;
     out.push_back(j);
   }
   return out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";

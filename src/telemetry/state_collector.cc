@@ -46,6 +46,7 @@ std::vector<MetricFamily> StateCollector::Collect() const {
   std::vector<MetricFamily> out;
   CollectSources(&out, clock_.Now());
   CollectPools(&out);
+  CollectTiers(&out);
   return out;
 }
 
@@ -110,6 +111,16 @@ void StateCollector::CollectPools(std::vector<MetricFamily>* out) const {
   auto limited = Family("poolscaler_pool_limited",
                         "1 for each limit that changed the pool's last decision.",
                         MetricType::Gauge);
+  auto limited_total = Family("poolscaler_pool_limited_evaluations_total",
+                              "Evaluations in which each limit changed the pool's decision.",
+                              MetricType::Counter);
+  auto limit_change = Family("poolscaler_pool_limit_change_replicas",
+                             "For each limit that changed the last decision: target after it "
+                             "minus target before it (negative: held down).",
+                             MetricType::Gauge);
+  auto winning_value = Family("poolscaler_pool_winning_signal_value",
+                              "Raw value of the signal that gave the pool's replica target.",
+                              MetricType::Gauge);
   auto winning = Family("poolscaler_pool_winning_signal",
                         "1 for the signal that gave the pool's replica target.",
                         MetricType::Gauge);
@@ -124,8 +135,17 @@ void StateCollector::CollectPools(std::vector<MetricFamily>* out) const {
         signal_value.metric.push_back(Gauge({{"pool", pool}, {"signal", s.name}}, s.value));
       }
     }
+    for (policy::Limit l : policy::kAllLimits) {
+      limited_total.metric.push_back(
+          Counter({{"limit", policy::LimitName(l)}, {"pool", pool}},
+                  static_cast<double>(st.limited_total[static_cast<size_t>(l)])));
+    }
     if (!st.has_decision) continue;
     const policy::Decision& d = st.decision;
+    for (const policy::LimitStep& step : d.steps) {
+      limit_change.metric.push_back(Gauge({{"limit", policy::LimitName(step.limit)}, {"pool", pool}},
+                                          static_cast<double>(step.after - step.before)));
+    }
     desired.metric.push_back(Gauge({{"pool", pool}}, static_cast<double>(d.desired)));
     raw.metric.push_back(Gauge({{"pool", pool}}, static_cast<double>(d.raw_desired)));
     active.metric.push_back(Gauge({{"pool", pool}}, d.active ? 1 : 0));
@@ -135,11 +155,46 @@ void StateCollector::CollectPools(std::vector<MetricFamily>* out) const {
     }
     if (!d.winning_signal.empty()) {
       winning.metric.push_back(Gauge({{"pool", pool}, {"signal", d.winning_signal}}, 1));
+      winning_value.metric.push_back(Gauge({{"pool", pool}}, d.winning_value));
     }
   }
-  for (auto* f : {&desired, &raw, &active, &available, &limited, &winning, &signal_value}) {
+  for (auto* f : {&desired, &raw, &active, &available, &limited, &limited_total, &limit_change,
+                  &winning, &winning_value, &signal_value}) {
     Emit(out, std::move(*f));
   }
+}
+
+void StateCollector::CollectTiers(std::vector<MetricFamily>* out) const {
+  auto budget = Family("poolscaler_tier_budget",
+                       "Budget of each tier group per resource (cpu in cores, memory in bytes, "
+                       "gpu in devices).",
+                       MetricType::Gauge);
+  auto requested = Family("poolscaler_tier_requested",
+                          "Sum over the group's pools of desired replicas × cost per replica.",
+                          MetricType::Gauge);
+  std::vector<policy::TierGroup> groups = table_.TierGroups();
+  if (groups.empty()) return;
+  std::vector<pools::PoolState> snapshot = table_.Snapshot();
+  for (const policy::TierGroup& g : groups) {
+    policy::ReplicaCost used;
+    for (const pools::PoolState& st : snapshot) {
+      const policy::PoolParams& p = st.definition.params;
+      if (st.definition.raw || p.tier_group != g.name || !st.has_decision) continue;
+      double n = static_cast<double>(st.decision.desired);
+      used.cpu_cores += n * p.cost.cpu_cores;
+      used.memory_bytes += n * p.cost.memory_bytes;
+      used.gpus += n * p.cost.gpus;
+    }
+    auto add = [&](const char* resource, const std::optional<double>& limit, double use) {
+      if (limit) budget.metric.push_back(Gauge({{"group", g.name}, {"resource", resource}}, *limit));
+      requested.metric.push_back(Gauge({{"group", g.name}, {"resource", resource}}, use));
+    };
+    add("cpu", g.budget.cpu_cores, used.cpu_cores);
+    add("memory", g.budget.memory_bytes, used.memory_bytes);
+    add("gpu", g.budget.gpus, used.gpus);
+  }
+  Emit(out, std::move(budget));
+  Emit(out, std::move(requested));
 }
 
 }  // namespace poolscaler::telemetry

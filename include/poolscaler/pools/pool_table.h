@@ -5,7 +5,9 @@
 // (StreamIsActive) are told when a pool's active state changes or the pool goes away.
 // The class is thread-safe; watcher callbacks run on the evaluating thread, outside the lock,
 // and must not block.
+#include <array>
 #include <cstdint>
+#include <iterator>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -15,6 +17,7 @@
 
 #include "absl/status/status.h"
 #include "poolscaler/common/time.h"
+#include "poolscaler/policy/budget.h"
 #include "poolscaler/policy/policy.h"
 #include "poolscaler/sampler/sample_store.h"
 
@@ -26,6 +29,8 @@ struct SignalBinding {
   std::string measure;
   double lag_threshold = 5;
   double activation_threshold = 0;
+  policy::SignalKind kind = policy::SignalKind::kLag;
+  std::string pods_measure{};  // kUtilization: the source's pod count measure
 };
 
 struct PoolDefinition {
@@ -54,6 +59,8 @@ struct PoolState {
   std::vector<SignalState> signals;
   TimePoint evaluated_at{};
   TimePoint decided_at{};
+  // Evaluations in which each limit changed the decision, indexed by policy::Limit.
+  std::array<uint64_t, std::size(policy::kAllLimits)> limited_total{};
   // Set only in the last notification a watcher gets (pool removed, server closing): the
   // watcher should end with `status`.
   bool final = false;
@@ -68,20 +75,24 @@ class PoolTable {
   // that finished on another thread.
   ~PoolTable();
 
-  // Makes `defs` the config pools; raw pools are untouched. A pool that keeps its id keeps its
-  // policy history and last decision. Watchers of removed pools get a final NOT_FOUND state.
-  void SetConfigPools(std::vector<PoolDefinition> defs);
+  // Makes `defs` the config pools and `tier_groups` their shared budgets; raw pools are
+  // untouched. A pool that keeps its id keeps its policy history and last decision. Watchers of
+  // removed pools get a final NOT_FOUND state.
+  void SetConfigPools(std::vector<PoolDefinition> defs,
+                      std::vector<policy::TierGroup> tier_groups = {});
   // Adds a raw pool unless present; marks it used at `now`.
   void EnsureRawPool(const PoolDefinition& def, TimePoint now);
   void TouchRaw(const std::string& id, TimePoint now);
   // Drops raw pools unused for longer than `idle` that nobody watches; returns their names.
   std::vector<std::string> RetireIdleRaw(TimePoint now, Duration idle);
 
-  // Re-evaluates every pool from the store.
+  // Re-evaluates every pool from the store, then applies each tier group's budget across its
+  // pools (policy::ShareBudget), cutting desired where the group is over budget.
   void EvaluateAll(const sampler::SampleStore& store, TimePoint now);
 
   std::optional<PoolState> Get(const std::string& id) const;
   std::vector<PoolState> Snapshot() const;
+  std::vector<policy::TierGroup> TierGroups() const;
   // Source keys used by raw pools (so the runtime keeps those sources alive).
   std::vector<std::string> RawSourceKeys() const;
 
@@ -103,12 +114,15 @@ class PoolTable {
     std::string id;
     Watcher fn;
   };
+  // Cuts the fresh evaluations of each tier group's pools to its budget; mu_ held.
+  void ApplyTierBudgets(std::map<std::string, policy::Evaluation>& fresh, TimePoint now);
   // Collects the callbacks to run for `id` with `state`; mu_ held.
   void CollectNotifications(const std::string& id, const PoolState& state,
                             std::vector<std::pair<Watcher, PoolState>>* out) const;
 
   mutable std::mutex mu_;
   std::map<std::string, Entry> pools_;             // guarded by mu_
+  std::vector<policy::TierGroup> tier_groups_;     // guarded by mu_
   std::map<uint64_t, WatcherEntry> watchers_;      // guarded by mu_
   uint64_t next_handle_ = 1;                       // guarded by mu_
 };

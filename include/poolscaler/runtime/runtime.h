@@ -13,12 +13,14 @@
 #include "absl/status/status.h"
 #include "poolscaler/common/time.h"
 #include "poolscaler/config/config.h"
+#include "poolscaler/server/tls.h"
 
 namespace poolscaler::runtime {
 
 struct Options {
   std::string config_path;  // "" = no config file: raw mode only
   std::string grpc_listen = "0.0.0.0:9090";
+  server::TlsFiles grpc_tls;  // off: plaintext (the CLI asks for --grpc-plaintext explicitly)
   std::string http_listen = "0.0.0.0:9091";
   int sampler_threads = 4;
   Duration config_poll = std::chrono::seconds(2);  // how often the file is checked; 0: never

@@ -19,6 +19,7 @@ class StateCollector : public prometheus::Collectable {
  private:
   void CollectSources(std::vector<prometheus::MetricFamily>* out, TimePoint now) const;
   void CollectPools(std::vector<prometheus::MetricFamily>* out) const;
+  void CollectTiers(std::vector<prometheus::MetricFamily>* out) const;
 
   const sampler::SampleStore& store_;
   const pools::PoolTable& table_;

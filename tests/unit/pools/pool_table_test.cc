@@ -17,7 +17,9 @@ PoolDefinition Pool(const std::string& name, double cooldown_s = 0) {
   d.id = name;
   d.name = name;
   d.metric_name = "pool-" + name;
-  d.params = {0, 10, FromSeconds(cooldown_s), {}};
+  d.params.min_replicas = 0;
+  d.params.max_replicas = 10;
+  d.params.cooldown = FromSeconds(cooldown_s);
   d.signals.push_back({"orders/outstanding", "k", "outstanding", 5, 0});
   return d;
 }
@@ -126,6 +128,32 @@ TEST_F(PoolTableTest, RawPoolsWithTheSameMetricNameGetDistinctLabels) {
   table_.EnsureRawPool(a, At(0));
   table_.EnsureRawPool(b, At(0));
   EXPECT_NE(table_.Get("raw:a")->definition.name, table_.Get("raw:b")->definition.name);
+}
+
+// The cross-pool step: two GPU pools of one tier group over a budget of 3 GPUs; the higher
+// priority is served first and the other names the limit.
+TEST_F(PoolTableTest, TierBudgetCutsTheLowerPriorityPoolAndNamesTheLimit) {
+  PoolDefinition hi = Pool("gpu-hi");
+  PoolDefinition lo = Pool("gpu-lo");
+  for (PoolDefinition* d : {&hi, &lo}) {
+    d->params.tier_group = "gpu";
+    d->params.cost = {8, 32e9, 1};
+  }
+  hi.params.priority = 10;
+  policy::TierGroup group{"gpu", {}};
+  group.budget.gpus = 3;
+  table_.SetConfigPools({hi, lo}, {group});
+  Lag(10, 0);  // both pools read the same signal: 2 replicas each
+  table_.EvaluateAll(store_, At(0));
+  EXPECT_EQ(table_.Get("gpu-hi")->decision.desired, 2);
+  PoolState cut = *table_.Get("gpu-lo");
+  EXPECT_EQ(cut.decision.desired, 1);
+  EXPECT_THAT(cut.decision.limits, ::testing::ElementsAre(policy::Limit::kBudgetGpu));
+  EXPECT_EQ(cut.limited_total[static_cast<size_t>(policy::Limit::kBudgetGpu)], 1u);
+  // Without the group the same pools are not cut.
+  table_.SetConfigPools({hi, lo});
+  table_.EvaluateAll(store_, At(1));
+  EXPECT_EQ(table_.Get("gpu-lo")->decision.desired, 2);
 }
 
 }  // namespace
