@@ -3,16 +3,25 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <malloc.h>
+
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <exception>
+#include <fstream>
 #include <iostream>
+#include <optional>
+#include <sstream>
 
 #include "poolscaler/common/duration.h"
 #include "poolscaler/common/log.h"
 #include "poolscaler/config/config.h"
+#include "poolscaler/config/scaled_object.h"
 #include "poolscaler/runtime/runtime.h"
 #include "probe.h"
+#include "simulate.h"
 
 #ifndef POOLSCALER_VERSION
 #define POOLSCALER_VERSION "dev"
@@ -22,9 +31,52 @@ namespace {
 
 using namespace poolscaler;
 
-int CheckConfig(const std::string& path) {
+// Reads a whole file; nullopt (and a message on stderr) when it cannot.
+std::optional<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::fprintf(stderr, "%s: cannot read: %s\n", path.c_str(), std::strerror(errno));
+    return std::nullopt;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Every ScaledObject in `files` checked against `cfg` (null: raw mode only). Returns the number
+// of files with errors.
+int CheckScaledObjectFiles(const std::vector<std::string>& files, const config::Config* cfg) {
+  int failed = 0;
+  for (const std::string& file : files) {
+    std::optional<std::string> text = ReadFile(file);
+    if (!text) {
+      failed++;
+      continue;
+    }
+    config::ScaledObjectReport report = config::CheckScaledObjects(*text, file, cfg);
+    for (const config::ScaledObjectFinding& f : report.findings) {
+      bool error = f.severity == config::ScaledObjectFinding::Severity::kError;
+      std::fprintf(error ? stderr : stdout, "%s: %s: %s\n", f.where.c_str(),
+                   error ? "error" : "warning", f.message.c_str());
+    }
+    if (report.HasErrors()) {
+      failed++;
+    } else {
+      std::printf("%s: ok (%d ScaledObject%s, %d poolscaler trigger%s)\n", file.c_str(),
+                  report.scaled_objects, report.scaled_objects == 1 ? "" : "s",
+                  report.poolscaler_triggers, report.poolscaler_triggers == 1 ? "" : "s");
+    }
+  }
+  return failed;
+}
+
+int CheckConfig(const std::string& path, const std::vector<std::string>& scaled_objects,
+                bool offline) {
+  if (path.empty()) return CheckScaledObjectFiles(scaled_objects, nullptr) == 0 ? 0 : 1;
   std::vector<std::string> errors;
-  absl::StatusOr<config::Config> cfg = config::LoadConfigFile(path, &errors);
+  config::ParseOptions options;
+  options.resolve_secrets = !offline;
+  absl::StatusOr<config::Config> cfg = config::LoadConfigFile(path, &errors, options);
   if (!cfg.ok()) {
     if (errors.empty()) errors.push_back(std::string(cfg.status().message()));
     std::fprintf(stderr, "%s: %zu error%s\n", path.c_str(), errors.size(),
@@ -44,7 +96,7 @@ int CheckConfig(const std::string& path) {
                 static_cast<long long>(p.params.max_replicas), p.metric_name.c_str(),
                 p.signals.size(), p.signals.size() == 1 ? "" : "s");
   }
-  return 0;
+  return CheckScaledObjectFiles(scaled_objects, &*cfg) == 0 ? 0 : 1;
 }
 
 int Serve(runtime::Options options) {
@@ -82,6 +134,10 @@ int Serve(runtime::Options options) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // glibc gives each thread that allocates its own malloc arena; with gRPC's and the sampler's
+  // threads that is RSS spent on fragmentation, not on work (scaler_bench memory: 44.5 MB →
+  // 40 MB with 1000 pools and 1000 open streams). Two arenas keep contention low.
+  mallopt(M_ARENA_MAX, 2);
   CLI::App app{"poolscaler: a KEDA external scaler for queue-fed worker pools"};
   app.require_subcommand(1);
   std::string log_level = "info";
@@ -100,6 +156,21 @@ int main(int argc, char** argv) {
   serve->add_option("--http-listen", options.http_listen,
                     "HTTP address for /metrics, /healthz, /readyz, /pools (host:port)")
       ->capture_default_str();
+  bool grpc_plaintext = false;
+  serve->add_flag("--grpc-plaintext", grpc_plaintext,
+                  "Serve gRPC without TLS (must be asked for: give this, or the TLS files)");
+  serve->add_option("--grpc-tls-cert", options.grpc_tls.cert_file,
+                    "PEM certificate chain for gRPC TLS (re-read when it changes)")
+      ->check(CLI::ExistingFile);
+  serve->add_option("--grpc-tls-key", options.grpc_tls.key_file, "PEM private key for gRPC TLS")
+      ->check(CLI::ExistingFile);
+  serve->add_option("--grpc-tls-client-ca", options.grpc_tls.client_ca_file,
+                    "PEM CA bundle: clients (KEDA) must present a certificate it signed (mTLS)")
+      ->check(CLI::ExistingFile);
+  std::string tls_refresh = "10s";
+  serve->add_option("--grpc-tls-refresh", tls_refresh,
+                    "How often the TLS files are checked for a renewed certificate")
+      ->capture_default_str();
   std::string config_check = "2s";
   serve->add_option("--config-check-interval", config_check,
                     "How often the config file is checked for changes (0 = only on SIGHUP)")
@@ -110,8 +181,18 @@ int main(int argc, char** argv) {
       ->capture_default_str();
 
   std::string check_path;
-  auto* check = app.add_subcommand("check-config", "Validate a config file and print every error");
-  check->add_option("file", check_path, "Config file")->required();
+  std::vector<std::string> check_scaled_objects;
+  auto* check = app.add_subcommand(
+      "check-config",
+      "Validate a config file and print every error; with --scaled-objects, also check that "
+      "every KEDA ScaledObject trigger pointing at poolscaler is accepted");
+  check->add_option("file", check_path, "Config file (optional with --scaled-objects: raw mode)");
+  check->add_option("--scaled-objects", check_scaled_objects,
+                    "Kubernetes manifest files holding ScaledObjects");
+  bool check_offline = false;
+  check->add_flag("--offline", check_offline,
+                  "Check that *Env/*File credential keys name a variable/path without reading "
+                  "them (for CI, where the secrets do not exist)");
 
   cli::ProbeOptions probe_options;
   std::vector<std::string> probe_metadata;
@@ -124,6 +205,22 @@ int main(int argc, char** argv) {
   probe->add_option("--timeout-ms", probe_options.timeout_ms, "Deadline of each call")
       ->capture_default_str();
   probe->add_flag("--json", probe_options.json, "Print one JSON object");
+
+  cli::SimulateOptions sim_options;
+  auto* simulate = app.add_subcommand(
+      "simulate", "Replay a workload trace with the pools' policy and baselines (no servers)");
+  simulate->add_option("--config", sim_options.config_path, "Pools config file (YAML)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  simulate->add_option("--trace", sim_options.trace_path, "Trace CSV: t,pool,arrivals")
+      ->required()
+      ->check(CLI::ExistingFile);
+  simulate->add_option("--out", sim_options.out_dir,
+                       "Output directory for decisions.csv, summary.csv, plot.svg")
+      ->required();
+  simulate->add_option("--baseline", sim_options.baseline, "Baselines to run next to poolscaler")
+      ->check(CLI::IsMember({"none", "keda-default", "kpa", "all"}))
+      ->capture_default_str();
 
   app.add_subcommand("version", "Print the version");
 
@@ -142,11 +239,32 @@ int main(int argc, char** argv) {
       return 2;
     }
     options.config_poll = *every;
+    absl::StatusOr<Duration> refresh = ParseDuration("--grpc-tls-refresh", tls_refresh);
+    if (!refresh.ok()) {
+      std::fprintf(stderr, "%s\n", std::string(refresh.status().message()).c_str());
+      return 2;
+    }
+    options.grpc_tls.refresh = *refresh;
+    if (grpc_plaintext == options.grpc_tls.enabled()) {
+      std::fprintf(stderr, "%s\n",
+                   grpc_plaintext
+                       ? "serve: --grpc-plaintext and --grpc-tls-cert exclude each other"
+                       : "serve: gRPC needs TLS (--grpc-tls-cert and --grpc-tls-key, plus "
+                         "--grpc-tls-client-ca for mutual TLS) or an explicit --grpc-plaintext");
+      return 2;
+    }
   }
 
   try {
     if (*serve) return Serve(std::move(options));
-    if (*check) return CheckConfig(check_path);
+    if (*check) {
+      if (check_path.empty() && check_scaled_objects.empty()) {
+        std::fprintf(stderr, "check-config: give a config file, --scaled-objects, or both\n");
+        return 2;
+      }
+      return CheckConfig(check_path, check_scaled_objects, check_offline);
+    }
+    if (*simulate) return cli::Simulate(sim_options);
     if (*probe) {
       for (const std::string& kv : probe_metadata) {
         size_t eq = kv.find('=');

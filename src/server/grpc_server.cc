@@ -160,13 +160,14 @@ GrpcServer::GrpcServer(ScalerCore& core, telemetry::Metrics& metrics)
 
 GrpcServer::~GrpcServer() { Shutdown(std::chrono::seconds(0)); }
 
-absl::Status GrpcServer::Start(const std::string& listen) {
+absl::Status GrpcServer::Start(const std::string& listen, const TlsFiles& tls) {
   absl::StatusOr<HostPort> addr = ParseHostPort("--grpc-listen", listen, /*allow_zero=*/true);
   if (!addr.ok()) return addr.status();
+  if (absl::Status st = CheckTlsFiles(tls); !st.ok()) return st;
   service_ = std::make_unique<ExternalScalerService>(core_, metrics_);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(addr->ToString(), grpc::InsecureServerCredentials(), &port_);
+  builder.AddListeningPort(addr->ToString(), MakeServerCredentials(tls), &port_);
   builder.RegisterService(service_.get());
   server_ = builder.BuildAndStart();
   if (!server_ || port_ == 0) {

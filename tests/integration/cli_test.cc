@@ -16,6 +16,7 @@
 namespace poolscaler::testing {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -70,6 +71,11 @@ TEST(CliTest, ShippedExampleConfigsAreValid) {
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("pool order-workers: 0..8 replicas"));
 
+  r = RunToEnd({kBinary, "check-config", kExamples + "resources-and-lag.yaml"}, dir.path());
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("pool test-workers: 0..10 replicas, metric pool-test-workers, "
+                               "3 signals"));
+
   // The tiered NATS example reads its password file at check time: point it at a test file.
   std::string nats = ReadFile(kExamples + "nats-jobs.yaml");
   std::string password_file = dir.Write("nats-password", "n4ts-s3cr3t-pw\n");
@@ -86,6 +92,23 @@ TEST(CliTest, ShippedExampleConfigsAreValid) {
   EXPECT_THAT(r.out, HasSubstr("pool parse-gpu: 0..5 replicas"));
   EXPECT_THAT(r.out, Not(HasSubstr("n4ts-s3cr3t")));
   // The ScaledObjects name exactly those pools, with matching maxReplicaCount.
+  std::string rabbit = ReadFile(kExamples + "automation-center.yaml");
+  std::string rabbit_password = dir.Write("rabbit-password", "r4bb1t-s3cr3t-pw\n");
+  for (size_t at; (at = rabbit.find("/var/run/secrets/rabbitmq/password")) != std::string::npos;) {
+    rabbit.replace(at, 34, rabbit_password);
+  }
+  ASSERT_NE(rabbit.find("targetUtilization: 70"), std::string::npos);  // CPU 70 %, the old HPA rule
+  path = dir.Write("automation-center.yaml", rabbit);
+  r = RunToEnd({kBinary, "check-config", path}, dir.path());
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("ok (2 sources, 1 pool)"));
+  EXPECT_THAT(r.out, HasSubstr("pool automation-workers: 2..10 replicas, metric "
+                               "pool-automation-workers, 2 signals"));
+  EXPECT_THAT(r.out, Not(HasSubstr("r4bb1t")));
+  EXPECT_THAT(ReadFile(kExamples + "automation-center-scaledobject.yaml"),
+              AllOf(HasSubstr("pool: automation-workers"), HasSubstr("minReplicaCount: 2"),
+                    HasSubstr("maxReplicaCount: 10")));
+
   std::string objects = ReadFile(kExamples + "nats-jobs-scaledobjects.yaml");
   for (const char* pool_and_max : {"maxReplicaCount: 50", "maxReplicaCount: 10", "maxReplicaCount: 5",
                                    "pool: parse-small", "pool: parse-large", "pool: parse-gpu"}) {
@@ -126,7 +149,7 @@ TEST(CliTest, CheckConfigOnAMissingFileFails) {
 TEST(CliTest, ServeRefusesAnInvalidConfig) {
   TempDir dir;
   std::string path = dir.Write("bad.yaml", "pools:\n  - name: x\n    signals: []\n");
-  RunResult r = RunToEnd({kBinary, "serve", "--config", path, "--grpc-listen", "127.0.0.1:0",
+  RunResult r = RunToEnd({kBinary, "serve", "--grpc-plaintext", "--config", path, "--grpc-listen", "127.0.0.1:0",
                      "--http-listen", "127.0.0.1:0"},
                     dir.path());
   EXPECT_EQ(r.code, 1);
@@ -147,7 +170,7 @@ TEST(CliTest, ServeReloadsOnSighupAndStopsCleanlyOnSigterm) {
            "\n    signals:\n      - source: jobs\n        lagThreshold: 2\n";
   };
   std::string path = dir.Write("poolscaler.yaml", config(10));
-  Process serve({kBinary, "serve", "--config", path, "--grpc-listen", "127.0.0.1:0",
+  Process serve({kBinary, "serve", "--grpc-plaintext", "--config", path, "--grpc-listen", "127.0.0.1:0",
                  "--http-listen", "127.0.0.1:0", "--config-check-interval", "0"},
                 dir.path());
   Listening at = WaitForServing(serve);
@@ -200,7 +223,7 @@ TEST(CliTest, PasswordsNeverReachLogsErrorsOrMetrics) {
       "\n    stream: jobs\n    consumerGroup: workers\n    passwordEnv: REDIS_PASSWORD\n"
       "    sampleInterval: 100ms\npools:\n  - name: workers\n    signals:\n"
       "      - source: jobs\n");
-  Process serve({kBinary, "--log-level", "debug", "serve", "--config", path, "--grpc-listen",
+  Process serve({kBinary, "--log-level", "debug", "serve", "--grpc-plaintext", "--config", path, "--grpc-listen",
                  "127.0.0.1:0", "--http-listen", "127.0.0.1:0"},
                 dir.path(), {"REDIS_PASSWORD=" + good});
   Listening at = WaitForServing(serve);
@@ -249,6 +272,29 @@ TEST(CliTest, ProbeReportsTheFailingCall) {
                     dir.path());
   EXPECT_EQ(r.code, 1);
   EXPECT_THAT(r.out, HasSubstr("GetMetricSpec failed"));
+}
+
+}  // namespace
+}  // namespace poolscaler::testing
+
+namespace poolscaler::testing {
+namespace {
+
+// Plaintext gRPC must be asked for: `serve` with neither TLS files nor --grpc-plaintext refuses
+// to start, and so does asking for both.
+TEST(CliTest, ServeNeedsTlsOrAnExplicitPlaintextFlag) {
+  TempDir dir;
+  RunResult r = RunToEnd(
+      {kBinary, "serve", "--grpc-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0"},
+      dir.path());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--grpc-plaintext"));
+  std::string pem = dir.Write("x.pem", "not a certificate\n");
+  r = RunToEnd({kBinary, "serve", "--grpc-plaintext", "--grpc-tls-cert", pem,
+                         "--grpc-tls-key", pem},
+                        dir.path());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("exclude each other"));
 }
 
 }  // namespace

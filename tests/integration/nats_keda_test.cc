@@ -29,6 +29,7 @@ pools:
     signals: [{source: jobs-small, lagThreshold: 5, activationLagThreshold: 1}]
   - name: parse-large
     maxReplicas: 10
+    behavior: {scaleUp: {policies: [{type: Pods, value: 10, periodSeconds: 15}]}}
     signals: [{source: jobs-large, lagThreshold: 5, activationLagThreshold: 1}]
   - name: parse-gpu
     maxReplicas: 5

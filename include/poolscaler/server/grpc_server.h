@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "poolscaler/server/scaler_core.h"
+#include "poolscaler/server/tls.h"
 #include "poolscaler/telemetry/metrics.h"
 
 namespace grpc {
@@ -23,8 +24,9 @@ class GrpcServer {
   GrpcServer(ScalerCore& core, telemetry::Metrics& metrics);
   ~GrpcServer();
 
-  // Listens on `listen` ("host:port"; port 0 picks a free one) without TLS.
-  absl::Status Start(const std::string& listen);
+  // Listens on `listen` ("host:port"; port 0 picks a free one), with TLS when `tls` is enabled
+  // (see tls.h). Bad TLS files fail here, naming the option and path.
+  absl::Status Start(const std::string& listen, const TlsFiles& tls = {});
   // Stops accepting calls, ends open streams (they see CANCELLED) and waits up to `grace` for
   // in-flight calls to finish.
   void Shutdown(Duration grace);
