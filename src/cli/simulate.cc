@@ -60,7 +60,6 @@ int Simulate(const SimulateOptions& options) {
     sp.per_replica_rate = p.model.per_replica_rate;
     sp.startup = p.model.startup;
     sp.backlog_age_slo = p.model.backlog_age_slo;
-    sp.target_drain = p.model.target_drain;
     pools.push_back(std::move(sp));
   }
   std::vector<sim::PolicyKind> kinds = {sim::PolicyKind::kPoolscaler};

@@ -25,8 +25,9 @@ struct PoolContext {
 std::string MeasureProblem(const SourceSpec& source, const std::string& measure) {
   std::vector<std::string> known;
   for (const std::string& m : source.Measures()) known.push_back(fmt::format("\"{}\"", m));
+  const bool counter = measure == kMeasureArrivedTotal || measure == kMeasureCompletedTotal;
   bool group_measure = measure == kMeasureUndelivered || measure == kMeasurePending ||
-                       measure == kMeasureOutstanding;
+                       measure == kMeasureOutstanding || counter;
   if (group_measure && source.kind == kRedisStreams) {
     return fmt::format("source \"{}\" has no consumerGroup, so it reports only \"{}\"",
                        source.name, kMeasureLength);
@@ -34,7 +35,7 @@ std::string MeasureProblem(const SourceSpec& source, const std::string& measure)
   if (source.kind == kNatsJetStream && known.size() == 1 &&
       (measure == kMeasurePending || measure == kMeasureOutstanding ||
        measure == kMeasureAckPending || measure == kMeasureRedelivered ||
-       measure == kMeasureDeliveredSeq || measure == kMeasureAckFloorSeq)) {
+       measure == kMeasureDeliveredSeq || measure == kMeasureAckFloorSeq || counter)) {
     return fmt::format("source \"{}\" has no consumer, so it reports only \"{}\"",
                        source.name, kMeasureLength);
   }
@@ -185,6 +186,50 @@ void ReadBehavior(const YamlEntry& entry, ParamReader& r, const std::string& pat
   ParseBehavior(b, path + ".behavior", &params->behavior, errors);
 }
 
+// Drain-time mode: `targetDrainSeconds` with `perReplicaRate` and/or `learnPerReplicaRate`,
+// `rateHalfLifeSeconds`. Binds the counters of every lag signal whose source reports them; a pool
+// with none of them cannot use the mode.
+void ReadDrain(ParamReader& r, const PoolContext& ctx, PoolSpec* pool) {
+  policy::DrainParams& d = pool->params.drain;
+  if (auto v = r.PositiveDouble("perReplicaRate")) {
+    pool->model.per_replica_rate = *v;
+    d.per_replica_rate = *v;
+  }
+  if (auto v = ReadSeconds(r, "targetDrainSeconds")) d.target_drain = *v;
+  if (auto v = r.Bool("learnPerReplicaRate")) d.learn_per_replica_rate = *v;
+  if (auto v = ReadSeconds(r, "rateHalfLifeSeconds")) {
+    if (*v <= Duration::zero()) r.Fail("rateHalfLifeSeconds", "must be greater than 0");
+    else d.rate_half_life = *v;
+  }
+  if (!d.enabled()) {
+    for (const char* key : {"learnPerReplicaRate", "rateHalfLifeSeconds"}) {
+      if (r.Has(key)) r.Fail(key, "applies only to drain-time mode: set targetDrainSeconds too");
+    }
+    return;
+  }
+  if (!d.per_replica_rate && !d.learn_per_replica_rate) {
+    r.Fail("targetDrainSeconds",
+           "drain-time mode needs perReplicaRate (jobs/s one replica finishes) or "
+           "learnPerReplicaRate: true");
+  }
+  bool bound = false;
+  for (SignalSpec& s : pool->signals) {
+    const SourceSpec* source = ctx.config.FindSource(s.source);
+    if (source == nullptr || s.kind != policy::SignalKind::kLag) continue;
+    if (!source->HasMeasure(kMeasureArrivedTotal) || !source->HasMeasure(kMeasureCompletedTotal)) {
+      continue;
+    }
+    s.arrived_measure = kMeasureArrivedTotal;
+    s.completed_measure = kMeasureCompletedTotal;
+    bound = true;
+  }
+  if (!bound && !pool->signals.empty()) {
+    r.Fail("targetDrainSeconds",
+           "no lag signal of this pool has a source with arrival counters (redis-streams with "
+           "a consumerGroup, nats-jetstream with a consumer, rabbitmq over http(s))");
+  }
+}
+
 void ParsePool(const YAML::Node& node, const std::string& path, PoolContext& ctx, Config* config,
                std::vector<std::string>* errors) {
   std::optional<YamlEntry> entry = ReadEntry(node, path, errors);
@@ -213,14 +258,13 @@ void ParsePool(const YAML::Node& node, const std::string& path, PoolContext& ctx
     }
   }
   ReadLimits(r, &pool.params);
-  if (auto v = r.PositiveDouble("perReplicaRate")) pool.model.per_replica_rate = *v;
   if (auto v = ReadSeconds(r, "startupSeconds")) pool.model.startup = *v;
   if (auto v = ReadSeconds(r, "backlogAgeSLOSeconds")) pool.model.backlog_age_slo = *v;
-  if (auto v = ReadSeconds(r, "targetDrainSeconds")) pool.model.target_drain = *v;
   std::vector<std::string> signal_errors;
   ReadBehavior(*entry, r, path, &pool.params, &signal_errors);
   ReadPoolTier(*entry, r, path, ctx.config, &pool.params, &signal_errors);
   ParseSignals(*entry, r, path, ctx, &pool, &signal_errors);
+  ReadDrain(r, ctx, &pool);
   r.RejectUnknown();
   errors->insert(errors->end(), r.errors().begin(), r.errors().end());
   errors->insert(errors->end(), signal_errors.begin(), signal_errors.end());

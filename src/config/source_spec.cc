@@ -222,17 +222,20 @@ std::string SourceSpec::DefaultMeasure() const {
 std::vector<std::string> SourceSpec::Measures() const {
   if (const RabbitMqParams* q = Rabbit(*this)) {
     if (q->protocol == RabbitMqParams::Protocol::kAmqp) return {kMeasureReady, kMeasureConsumers};
-    return {kMeasureReady,       kMeasureUnacked,     kMeasureOutstanding, kMeasureConsumers,
-            kMeasurePublishRate, kMeasureDeliverRate, kMeasureAckRate};
+    return {kMeasureReady,       kMeasureUnacked,     kMeasureOutstanding,
+            kMeasureConsumers,   kMeasurePublishRate, kMeasureDeliverRate,
+            kMeasureAckRate,     kMeasureArrivedTotal, kMeasureCompletedTotal};
   }
   if (const RedisStreamsParams* r = Redis(*this)) {
     if (r->consumer_group.empty()) return {kMeasureLength};
-    return {kMeasureLength, kMeasureUndelivered, kMeasurePending, kMeasureOutstanding};
+    return {kMeasureLength,      kMeasureUndelivered,  kMeasurePending,
+            kMeasureOutstanding, kMeasureArrivedTotal, kMeasureCompletedTotal};
   }
   if (const NatsJetStreamParams* n = Nats(*this)) {
     if (n->consumer.empty()) return {kMeasureLength};
-    return {kMeasurePending,     kMeasureAckPending,    kMeasureOutstanding,
-            kMeasureRedelivered, kMeasureDeliveredSeq, kMeasureAckFloorSeq};
+    return {kMeasurePending,      kMeasureAckPending,    kMeasureOutstanding,
+            kMeasureRedelivered,  kMeasureDeliveredSeq,  kMeasureAckFloorSeq,
+            kMeasureArrivedTotal, kMeasureCompletedTotal};
   }
   if (Prom(*this) != nullptr) return {kMeasureValue};
   if (const KubernetesResourcesParams* k = Kube(*this)) return KubeMeasures(*k);

@@ -61,7 +61,15 @@ namespace {
 // Utilization signals carry their own tolerance band, relative to the pods they were measured on
 // (the HPA's rule); `tolerance` 0 gives the untolerated recommendation.
 int64_t SignalReplicas(const SignalInput& s, double tolerance, std::optional<int64_t> current) {
-  if (s.replicas) return std::max<int64_t>(*s.replicas, 0);
+  if (s.replicas) {
+    // Computed outside (drain-time mode): the HPA's tolerance on replicas / current.
+    int64_t replicas = std::max<int64_t>(*s.replicas, 0);
+    if (current && *current > 0 && tolerance > 0 &&
+        std::fabs(static_cast<double>(replicas) / static_cast<double>(*current) - 1) <= tolerance) {
+      return *current;
+    }
+    return replicas;
+  }
   if (s.kind == SignalKind::kUtilization) {
     return ReplicasForUtilization(s.pods, s.value, s.lag_threshold, tolerance);
   }
@@ -101,7 +109,7 @@ Evaluation Evaluate(const PoolParams& params, const std::vector<SignalInput>& si
     }
     untolerated = std::max(untolerated, SignalReplicas(s, 0, std::nullopt));
     bool may_activate = s.kind == SignalKind::kLag || resources_activate;
-    if (may_activate && s.value > s.activation_threshold) above_activation = true;
+    if (may_activate && (s.value > s.activation_threshold || s.arriving)) above_activation = true;
   }
 
   // 2. Activation with hysteresis.

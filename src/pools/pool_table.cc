@@ -7,6 +7,25 @@
 #include <set>
 
 namespace poolscaler::pools {
+namespace {
+
+// Whether two definitions read the same signals the same way (drain estimates carry over).
+bool SameSignals(const PoolDefinition& a, const PoolDefinition& b) {
+  if (a.signals.size() != b.signals.size()) return false;
+  for (size_t i = 0; i < a.signals.size(); ++i) {
+    const SignalBinding& x = a.signals[i];
+    const SignalBinding& y = b.signals[i];
+    if (x.source_key != y.source_key || x.measure != y.measure ||
+        x.arrived_measure != y.arrived_measure || x.completed_measure != y.completed_measure) {
+      return false;
+    }
+  }
+  return a.params.drain.target_drain == b.params.drain.target_drain &&
+         a.params.drain.per_replica_rate == b.params.drain.per_replica_rate &&
+         a.params.drain.learn_per_replica_rate == b.params.drain.learn_per_replica_rate;
+}
+
+}  // namespace
 
 PoolTable::~PoolTable() { std::lock_guard lock(mu_); }
 
@@ -28,6 +47,7 @@ void PoolTable::SetConfigPools(std::vector<PoolDefinition> defs,
       ids.insert(def.id);
       Entry& e = pools_[def.id];
       bool spec_changed = e.state.definition.metric_name != def.metric_name;
+      if (!SameSignals(e.state.definition, def)) e.drain.clear();
       e.state.definition = std::move(def);
       e.raw_last_used.reset();
       // The metric spec changed: StreamMetricSpec watchers must hear about it.
@@ -104,18 +124,27 @@ void PoolTable::EvaluateAll(const sampler::SampleStore& store, TimePoint now) {
       st.signals.clear();
       std::vector<policy::SignalInput> inputs;
       absl::Status missing = absl::OkStatus();
-      for (const SignalBinding& b : def.signals) {
+      e.drain.resize(def.signals.size());
+      const std::optional<int64_t> current = e.history.behavior.current;  // last target
+      for (size_t i = 0; i < def.signals.size(); ++i) {
+        const SignalBinding& b = def.signals[i];
         absl::StatusOr<double> v = store.Value(b.source_key, b.measure, now);
         absl::StatusOr<double> pods = 0.0;
         if (v.ok() && b.kind == policy::SignalKind::kUtilization) {
           pods = store.Value(b.source_key, b.pods_measure, now);
           if (!pods.ok()) v = pods.status();
         }
-        SignalState s{b.name, v.status(), v.ok() ? *v : 0, 0};
+        SignalState s;
+        s.name = b.name;
+        s.status = v.status();
+        s.value = v.ok() ? *v : 0;
         if (v.ok()) {
           policy::SignalInput in{b.name, *v, b.lag_threshold, b.activation_threshold, b.kind,
                                  *pods};
-          s.replicas = policy::SignalReplicas(in);
+          if (b.drain() && def.params.drain.enabled()) {
+            ApplyDrain(store, b, def.params.drain, e.drain[i], current, now, in, s);
+          }
+          s.replicas = in.replicas ? *in.replicas : policy::SignalReplicas(in);
           inputs.push_back(std::move(in));
         } else if (missing.ok()) {
           missing = absl::UnavailableError(
@@ -148,6 +177,24 @@ void PoolTable::EvaluateAll(const sampler::SampleStore& store, TimePoint now) {
     }
   }
   for (auto& [fn, state] : notify) fn(state);
+}
+
+void PoolTable::ApplyDrain(const sampler::SampleStore& store, const SignalBinding& b,
+                           const policy::DrainParams& params, policy::DrainState& state,
+                           std::optional<int64_t> current, TimePoint now, policy::SignalInput& in,
+                           SignalState& s) {
+  s.drain = true;
+  absl::StatusOr<sampler::MeasuredAt> counters =
+      store.Values(b.source_key, {b.arrived_measure, b.completed_measure}, now);
+  if (!counters.ok()) return;  // the backlog was fresh a moment ago; try again next time
+  policy::DrainReading reading{in.value, counters->values[0], counters->values[1], counters->at};
+  policy::DrainOutcome out = policy::DrainStep(params, state, reading, current, now);
+  s.arrival_per_second = out.arrival_per_second;
+  s.completion_per_second = out.completion_per_second;
+  s.per_replica_rate = out.per_replica_rate;
+  s.drain_replicas = out.replicas;
+  in.replicas = out.replicas;
+  in.arriving = out.arriving;
 }
 
 void PoolTable::ApplyTierBudgets(std::map<std::string, policy::Evaluation>& fresh,

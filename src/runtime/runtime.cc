@@ -93,7 +93,8 @@ absl::Status Runtime::Apply(std::shared_ptr<const config::Config> cfg) {
     def.params = p.params;
     for (const config::SignalSpec& s : p.signals) {
       def.signals.push_back({s.Name(), keys->at(s.source), s.measure, s.lag_threshold,
-                             s.activation_lag_threshold, s.kind, s.pods_measure});
+                             s.activation_lag_threshold, s.kind, s.pods_measure,
+                             s.arrived_measure, s.completed_measure});
     }
     defs.push_back(std::move(def));
   }

@@ -59,14 +59,14 @@ void SampleStore::Record(const std::string& key, const absl::StatusOr<sources::R
   changed_.notify_all();
 }
 
-absl::StatusOr<double> SampleStore::Value(const std::string& key, const std::string& measure,
-                                          TimePoint now) const {
-  std::lock_guard lock(mu_);
+absl::Status SampleStore::FreshLocked(const std::string& key, TimePoint now,
+                                      const SourceRecord** out) const {
   auto it = records_.find(key);
   if (it == records_.end()) {
     return absl::UnavailableError("source is not registered (it may have been retired)");
   }
   const SourceRecord& r = it->second;
+  *out = &r;
   bool fresh = r.reading && now - r.reading_at <= r.stale_after;
   if (!fresh) {
     if (!r.has_attempt()) {
@@ -81,12 +81,37 @@ absl::StatusOr<double> SampleStore::Value(const std::string& key, const std::str
         fmt::format("source {}: last sample is stale ({} old, staleAfter {})", r.name,
                     Ago(r.reading_at, now), FormatDuration(r.stale_after)));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<double> SampleStore::Value(const std::string& key, const std::string& measure,
+                                          TimePoint now) const {
+  std::lock_guard lock(mu_);
+  const SourceRecord* found = nullptr;
+  if (absl::Status st = FreshLocked(key, now, &found); !st.ok()) return st;
+  const SourceRecord& r = *found;
   auto m = r.reading->measures.find(measure);
   if (m == r.reading->measures.end()) {
     return absl::UnavailableError(
         fmt::format("source {}: measure \"{}\" not in its last reading", r.name, measure));
   }
   return m->second;
+}
+
+absl::StatusOr<MeasuredAt> SampleStore::Values(const std::string& key,
+                                               const std::vector<std::string>& measures,
+                                               TimePoint now) const {
+  std::lock_guard lock(mu_);
+  const SourceRecord* found = nullptr;
+  if (absl::Status st = FreshLocked(key, now, &found); !st.ok()) return st;
+  MeasuredAt out;
+  out.at = found->reading_at;
+  for (const std::string& measure : measures) {
+    auto m = found->reading->measures.find(measure);
+    out.values.push_back(m == found->reading->measures.end() ? std::nullopt
+                                                             : std::optional<double>(m->second));
+  }
+  return out;
 }
 
 std::optional<SourceRecord> SampleStore::Get(const std::string& key) const {

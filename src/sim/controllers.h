@@ -14,7 +14,8 @@ struct Observation {
   double backlog = 0;   // unfinished jobs (what a lag signal reads)
   int64_t ready = 0;    // ready pods
   int64_t target = 0;   // current replica target
-  double arrived_total = 0;  // cumulative arrivals (a monotonic counter, like entries-added)
+  double arrived_total = 0;    // cumulative arrivals (a monotonic counter, like entries-added)
+  double completed_total = 0;  // cumulative completed work (like entries-read − pending)
 };
 
 struct Verdict {

@@ -24,7 +24,7 @@ class PoolscalerController final : public Controller {
  public:
   PoolscalerController(const std::vector<SimPool>& pools,
                        const std::vector<policy::TierGroup>& groups)
-      : pools_(pools), groups_(groups), history_(pools.size()), arrivals_(pools.size()) {}
+      : pools_(pools), groups_(groups), history_(pools.size()), drain_(pools.size()) {}
 
   void Step(int64_t t, const std::vector<Observation>& obs, std::vector<Verdict>& out) override {
     std::vector<std::optional<policy::Evaluation>> fresh(pools_.size());
@@ -35,10 +35,14 @@ class PoolscalerController final : public Controller {
       if (t % every != 0) continue;
       policy::SignalInput s{p.name + "/lag", obs[i].backlog, p.lag_threshold,
                             p.activation_threshold};
-      if (p.target_drain > Duration::zero()) {
-        policy::UpdateRate(arrivals_[i], obs[i].arrived_total, At(t), kRateHalfLife);
-        s.replicas = policy::DrainReplicas(arrivals_[i].per_second, obs[i].backlog,
-                                           p.target_drain, p.per_replica_rate);
+      if (p.params.drain.enabled()) {
+        // As pools::PoolTable does with a source's arrived_total / completed_total.
+        policy::DrainReading reading{obs[i].backlog, obs[i].arrived_total,
+                                     obs[i].completed_total, At(t)};
+        policy::DrainOutcome drain = policy::DrainStep(p.params.drain, drain_[i], reading,
+                                                       history_[i].behavior.current, At(t));
+        s.replicas = drain.replicas;
+        s.arriving = drain.arriving;
         if (s.replicas) s.name = p.name + "/drain-time";
       }
       fresh[i] = policy::Evaluate(p.params, {s}, history_[i], At(t));
@@ -84,8 +88,7 @@ class PoolscalerController final : public Controller {
   const std::vector<SimPool> pools_;
   const std::vector<policy::TierGroup> groups_;
   std::vector<policy::PoolHistory> history_;
-  std::vector<policy::RateEstimate> arrivals_;
-  static constexpr Duration kRateHalfLife = std::chrono::seconds(30);
+  std::vector<policy::DrainState> drain_;
 };
 
 }  // namespace

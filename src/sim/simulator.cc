@@ -30,13 +30,17 @@ struct PoolModel {
     // Removes the latest-ready pods first (starting ones before ready ones).
     while (static_cast<int64_t>(pods.size()) > target) pods.pop_back();
   }
-  void Process(double capacity) {
+  // Works `capacity` jobs off the front; returns the work done.
+  double Process(double capacity) {
+    double done = 0;
     while (capacity > kEpsilon && !backlog.empty()) {
       double take = std::min(capacity, backlog.front().second);
       backlog.front().second -= take;
       capacity -= take;
+      done += take;
       if (backlog.front().second <= kEpsilon) backlog.pop_front();
     }
+    return done;
   }
 };
 
@@ -98,6 +102,7 @@ absl::StatusOr<SimResult> Simulate(const std::vector<SimPool>& pools,
   }
   std::vector<double> arrived(pools.size());
   std::vector<double> total_arrived(pools.size());
+  std::vector<double> total_completed(pools.size());
   std::vector<Observation> obs(pools.size());
   for (int64_t t = 0; t <= end; ++t) {
     std::fill(arrived.begin(), arrived.end(), 0);
@@ -109,7 +114,8 @@ absl::StatusOr<SimResult> Simulate(const std::vector<SimPool>& pools,
     }
     for (size_t i = 0; i < pools.size(); ++i) {
       total_arrived[i] += arrived[i];
-      obs[i] = {models[i].Backlog(), models[i].Ready(t), verdicts[i].desired, total_arrived[i]};
+      obs[i] = {models[i].Backlog(), models[i].Ready(t), verdicts[i].desired, total_arrived[i],
+                total_completed[i]};
     }
     std::vector<int64_t> before(pools.size());
     for (size_t i = 0; i < pools.size(); ++i) before[i] = verdicts[i].desired;
@@ -128,7 +134,7 @@ absl::StatusOr<SimResult> Simulate(const std::vector<SimPool>& pools,
         }
       }
       m.ScaleTo(target, t, static_cast<int64_t>(ToSeconds(p.startup)));
-      m.Process(static_cast<double>(m.Ready(t)) * p.per_replica_rate);
+      total_completed[i] += m.Process(static_cast<double>(m.Ready(t)) * p.per_replica_rate);
       SecondRow row;
       row.t = t;
       row.pool = p.name;

@@ -112,6 +112,9 @@ absl::StatusOr<Reading> NatsJetStreamSource::SampleOnce(TimePoint deadline) {
   reading.measures[config::kMeasureRedelivered] = static_cast<double>(info->NumRedelivered);
   reading.measures[config::kMeasureDeliveredSeq] = static_cast<double>(info->Delivered.Stream);
   reading.measures[config::kMeasureAckFloorSeq] = static_cast<double>(info->AckFloor.Stream);
+  const double deliveries = static_cast<double>(info->Delivered.Consumer);
+  reading.measures[config::kMeasureArrivedTotal] = pending + deliveries;
+  reading.measures[config::kMeasureCompletedTotal] = std::max(0.0, deliveries - ack_pending);
   return reading;
 }
 

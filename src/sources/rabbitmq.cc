@@ -171,6 +171,15 @@ absl::StatusOr<Reading> HttpSource::SampleOnce(TimePoint deadline) {
   reading.measures[config::kMeasurePublishRate] = combine(&QueueMeasures::publish);
   reading.measures[config::kMeasureDeliverRate] = combine(&QueueMeasures::deliver);
   reading.measures[config::kMeasureAckRate] = combine(&QueueMeasures::ack);
+  // Counters for drain-time mode: summed whatever the operation (a max of counters is no
+  // counter).
+  double arrived = 0, completed = 0;
+  for (const QueueStats& q : queues) {
+    arrived += q.publish_count;
+    completed += q.ack_count + q.no_ack_count;
+  }
+  reading.measures[config::kMeasureArrivedTotal] = arrived;
+  reading.measures[config::kMeasureCompletedTotal] = completed;
   if (params_.use_regex) reading.note = fmt::format("{} queues matched", queues.size());
   return reading;
 }

@@ -57,6 +57,8 @@ absl::StatusOr<QueueStats> FromJson(const Json& q) {
     out.publish_count = Count(*stats, "publish", &problem).value_or(0);
     out.deliver_get_count = Count(*stats, "deliver_get", &problem).value_or(0);
     out.ack_count = Count(*stats, "ack", &problem).value_or(0);
+    out.no_ack_count = Count(*stats, "deliver_no_ack", &problem).value_or(0) +
+                       Count(*stats, "get_no_ack", &problem).value_or(0);
     out.publish_rate = Rate(*stats, "publish");
     out.deliver_get_rate = Rate(*stats, "deliver_get");
     out.ack_rate = Rate(*stats, "ack");

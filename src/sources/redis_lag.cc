@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -34,6 +35,17 @@ std::string FormatStreamId(StreamId id) { return fmt::format("{}-{}", id.ms, id.
 std::optional<int64_t> UndeliveredFromLag(const GroupInfo& info) {
   if (!info.lag || *info.lag < 0) return std::nullopt;
   return std::max<int64_t>(0, std::min(*info.lag, info.length));
+}
+
+std::optional<GroupCounters> CountersOf(const GroupInfo& info) {
+  // A group that never delivered anything has read nothing, whatever Redis reports (it says
+  // nil for a group created at an explicit id such as 0).
+  std::optional<int64_t> read = info.entries_read;
+  if (!read && info.last_delivered == StreamId{0, 0}) read = 0;
+  if (!read || !info.lag || *info.lag < 0 || *read < 0) return std::nullopt;
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  if (*info.lag > kMax - *read) return std::nullopt;  // never from a real server
+  return GroupCounters{*read + *info.lag, std::max<int64_t>(0, *read - info.pending)};
 }
 
 }  // namespace poolscaler::sources

@@ -51,6 +51,9 @@ GroupLookup FindGroupInXinfo(const redisReply& reply, std::string_view group) {
         last_delivered = ParseStreamId(ReplyText(value));
       } else if (name == "lag" && value.type == REDIS_REPLY_INTEGER) {
         info.lag = static_cast<int64_t>(value.integer);  // nil stays nullopt
+      } else if (name == "entries-read" && value.type == REDIS_REPLY_INTEGER &&
+                 value.integer >= 0) {
+        info.entries_read = static_cast<int64_t>(value.integer);  // nil stays nullopt
       }
     }
     if (!ours) continue;

@@ -113,6 +113,10 @@ absl::StatusOr<Reading> RedisStreamsSource::SampleGroup(TimePoint deadline) {
   reading.measures[config::kMeasureUndelivered] = static_cast<double>(*undelivered);
   reading.measures[config::kMeasurePending] = static_cast<double>(info->pending);
   reading.measures[config::kMeasureOutstanding] = static_cast<double>(*undelivered + info->pending);
+  if (std::optional<GroupCounters> counters = CountersOf(*info)) {
+    reading.measures[config::kMeasureArrivedTotal] = static_cast<double>(counters->arrived);
+    reading.measures[config::kMeasureCompletedTotal] = static_cast<double>(counters->completed);
+  }
   return reading;
 }
 

@@ -58,6 +58,17 @@ std::string PoolsJson(const std::vector<pools::PoolState>& pools, TimePoint now)
       if (s.status.ok()) {
         sj["value"] = s.value;
         sj["replicas"] = s.replicas;
+        if (s.drain) {
+          // Drain-time mode: the estimates behind `replicas` (null while unknown; then
+          // `replicas` is the lag rule's).
+          nlohmann::ordered_json dj;
+          auto opt = [](const auto& v) { return v ? nlohmann::ordered_json(*v) : nullptr; };
+          dj["rule"] = s.drain_replicas ? "drain-time" : "lag (rates not known yet)";
+          dj["arrivalsPerSecond"] = opt(s.arrival_per_second);
+          dj["completionsPerSecond"] = opt(s.completion_per_second);
+          dj["perReplicaRate"] = opt(s.per_replica_rate);
+          sj["drain"] = dj;
+        }
       } else {
         sj["error"] = std::string(s.status.message());
       }

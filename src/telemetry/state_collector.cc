@@ -127,13 +127,28 @@ void StateCollector::CollectPools(std::vector<MetricFamily>* out) const {
   auto signal_value = Family("poolscaler_pool_signal_value",
                              "Value of each of the pool's signals at the last evaluation.",
                              MetricType::Gauge);
+  auto arrivals = Family("poolscaler_pool_signal_arrivals_per_second",
+                         "Drain-time signals: smoothed rate of work arriving (jobs/s).",
+                         MetricType::Gauge);
+  auto completions = Family("poolscaler_pool_signal_completions_per_second",
+                            "Drain-time signals: smoothed rate of work completed (jobs/s).",
+                            MetricType::Gauge);
+  auto per_replica = Family("poolscaler_pool_signal_per_replica_rate",
+                            "Drain-time signals: jobs/s one replica is taken to finish "
+                            "(configured, or learned).",
+                            MetricType::Gauge);
   for (const pools::PoolState& st : table_.Snapshot()) {
     std::string pool = st.definition.name;
     available.metric.push_back(Gauge({{"pool", pool}}, st.status.ok() ? 1 : 0));
     for (const pools::SignalState& s : st.signals) {
-      if (s.status.ok()) {
-        signal_value.metric.push_back(Gauge({{"pool", pool}, {"signal", s.name}}, s.value));
+      if (!s.status.ok()) continue;
+      std::vector<ClientMetric::Label> l = {{"pool", pool}, {"signal", s.name}};
+      signal_value.metric.push_back(Gauge(l, s.value));
+      if (s.arrival_per_second) arrivals.metric.push_back(Gauge(l, *s.arrival_per_second));
+      if (s.completion_per_second) {
+        completions.metric.push_back(Gauge(l, *s.completion_per_second));
       }
+      if (s.per_replica_rate) per_replica.metric.push_back(Gauge(l, *s.per_replica_rate));
     }
     for (policy::Limit l : policy::kAllLimits) {
       limited_total.metric.push_back(
@@ -159,7 +174,8 @@ void StateCollector::CollectPools(std::vector<MetricFamily>* out) const {
     }
   }
   for (auto* f : {&desired, &raw, &active, &available, &limited, &limited_total, &limit_change,
-                  &winning, &winning_value, &signal_value}) {
+                  &winning, &winning_value, &signal_value, &arrivals, &completions,
+                  &per_replica}) {
     Emit(out, std::move(*f));
   }
 }

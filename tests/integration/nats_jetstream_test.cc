@@ -71,6 +71,8 @@ TEST_F(NatsJetStreamTest, PendingAndAckPendingThroughFetchAckNakAndRedelivery) {
   EXPECT_EQ(m[config::kMeasureAckPending], 0);
   EXPECT_EQ(m[config::kMeasureOutstanding], 10);
   EXPECT_EQ(m[config::kMeasureRedelivered], 0);
+  EXPECT_EQ(m[config::kMeasureArrivedTotal], 10);  // drain-time counters
+  EXPECT_EQ(m[config::kMeasureCompletedTotal], 0);
   auto l = SampleUntil(**large, config::kMeasurePending, 3);
   EXPECT_EQ(l[config::kMeasureOutstanding], 3);
   EXPECT_EQ(SampleUntil(**stream, config::kMeasureLength, 15)[config::kMeasureLength], 15);
@@ -83,6 +85,8 @@ TEST_F(NatsJetStreamTest, PendingAndAckPendingThroughFetchAckNakAndRedelivery) {
   EXPECT_EQ(m[config::kMeasureOutstanding], 10);
   EXPECT_EQ(m[config::kMeasureDeliveredSeq], 4);  // small messages are stream seqs 1..10
   EXPECT_EQ(m[config::kMeasureAckFloorSeq], 0);
+  EXPECT_EQ(m[config::kMeasureArrivedTotal], 10);  // 6 pending + 4 delivered
+  EXPECT_EQ(m[config::kMeasureCompletedTotal], 0);
   // The other filtered consumer on the same stream is independent.
   l = SampleUntil(**large, config::kMeasurePending, 3);
   EXPECT_EQ(l[config::kMeasureAckPending], 0);
@@ -94,6 +98,7 @@ TEST_F(NatsJetStreamTest, PendingAndAckPendingThroughFetchAckNakAndRedelivery) {
   EXPECT_EQ(m[config::kMeasurePending], 6);
   EXPECT_EQ(m[config::kMeasureOutstanding], 8);
   EXPECT_EQ(m[config::kMeasureAckFloorSeq], 2);
+  EXPECT_EQ(m[config::kMeasureCompletedTotal], 2);
 
   // Nak'ed messages are still outstanding work (waiting for redelivery).
   ASSERT_EQ(client_->Nak("parse-small", 2), 2);
@@ -110,6 +115,10 @@ TEST_F(NatsJetStreamTest, PendingAndAckPendingThroughFetchAckNakAndRedelivery) {
   EXPECT_EQ(m[config::kMeasureAckPending], 2);
   EXPECT_EQ(m[config::kMeasurePending], 6);
   EXPECT_EQ(m[config::kMeasureOutstanding], 8);
+  // A redelivery is work arriving again: both counters count it, their difference stays
+  // the outstanding work.
+  EXPECT_EQ(m[config::kMeasureArrivedTotal], 12);
+  EXPECT_EQ(m[config::kMeasureCompletedTotal], 4);
 
   ASSERT_EQ(client_->Ack("parse-small", 2), 2);
   m = SampleUntil(**small, config::kMeasureOutstanding, 6);
@@ -117,6 +126,7 @@ TEST_F(NatsJetStreamTest, PendingAndAckPendingThroughFetchAckNakAndRedelivery) {
   EXPECT_EQ(m[config::kMeasureAckPending], 0);
   EXPECT_EQ(m[config::kMeasureRedelivered], 0);
   EXPECT_EQ(m[config::kMeasureAckFloorSeq], 4);
+  EXPECT_EQ(m[config::kMeasureArrivedTotal] - m[config::kMeasureCompletedTotal], 6);
   // Still independent.
   EXPECT_EQ(SampleUntil(**large, config::kMeasurePending, 3)[config::kMeasureOutstanding], 3);
 }

@@ -101,6 +101,10 @@ TEST_F(RabbitMqTest, ReadyAndUnackedThroughPublishGetAckRequeue) {
   ASSERT_EQ(client->Ack(2), 2);
   EXPECT_EQ(WaitFor(*http, "outstanding", 8), 8);
   EXPECT_EQ(Sample(*http)->measures.at("unacked"), 2);
+  // Drain-time counters: 10 published, 2 acknowledged (the broker's counters move with its
+  // statistics interval, like the counts above).
+  EXPECT_EQ(WaitFor(*http, "completed_total", 2), 2);
+  EXPECT_EQ(Sample(*http)->measures.at("arrived_total"), 10);
 
   ASSERT_EQ(client->Requeue(2), 2);  // back to ready
   EXPECT_EQ(WaitFor(*amqp, "ready", 8), 8);

@@ -151,26 +151,30 @@ TEST_F(RedisStreamsTest, GroupCountsUndeliveredPendingAndOutstanding) {
   auto reading = SampleOk(*source);
   ASSERT_TRUE(reading.ok());
   EXPECT_EQ(reading->measures,
-            Measures({{"length", 0}, {"undelivered", 0}, {"pending", 0}, {"outstanding", 0}}));
+            Measures({{"length", 0}, {"undelivered", 0}, {"pending", 0}, {"outstanding", 0},
+                      {"arrived_total", 0}, {"completed_total", 0}}));
 
   Add("orders", 5);
   reading = SampleOk(*source);
   ASSERT_TRUE(reading.ok());
   EXPECT_EQ(reading->measures,
-            Measures({{"length", 5}, {"undelivered", 5}, {"pending", 0}, {"outstanding", 5}}));
+            Measures({{"length", 5}, {"undelivered", 5}, {"pending", 0}, {"outstanding", 5},
+                      {"arrived_total", 5}, {"completed_total", 0}}));
 
   std::vector<std::string> delivered = Deliver("orders", "workers", 2);  // read, not acked
   ASSERT_EQ(delivered.size(), 2u);
   reading = SampleOk(*source);
   ASSERT_TRUE(reading.ok());
   EXPECT_EQ(reading->measures,
-            Measures({{"length", 5}, {"undelivered", 3}, {"pending", 2}, {"outstanding", 5}}));
+            Measures({{"length", 5}, {"undelivered", 3}, {"pending", 2}, {"outstanding", 5},
+                      {"arrived_total", 5}, {"completed_total", 0}}));
 
   Run({"XACK", "orders", "workers", delivered[0]});
   reading = SampleOk(*source);
   ASSERT_TRUE(reading.ok());
   EXPECT_EQ(reading->measures,
-            Measures({{"length", 5}, {"undelivered", 3}, {"pending", 1}, {"outstanding", 4}}));
+            Measures({{"length", 5}, {"undelivered", 3}, {"pending", 1}, {"outstanding", 4},
+                      {"arrived_total", 5}, {"completed_total", 1}}));
   EXPECT_EQ(reading->note, "");
   // pending is the same number XPENDING reports.
   EXPECT_EQ(Run({"XPENDING", "orders", "workers"}).elements[0].integer, 1);
@@ -205,9 +209,11 @@ TEST_F(RedisStreamsTest, UndeliveredIsExactAfterXtrim) {
   ASSERT_NE(source, nullptr);
   auto reading = SampleOk(*source);
   ASSERT_TRUE(reading.ok());
-  // The trimmed, delivered entry stays in the PEL, so pending is still 1.
+  // The trimmed, delivered entry stays in the PEL, so pending is still 1. Arrivals stay 5
+  // (entries-added): trimming removes work, it does not un-arrive it.
   EXPECT_EQ(reading->measures,
-            Measures({{"length", 1}, {"undelivered", 1}, {"pending", 1}, {"outstanding", 2}}));
+            Measures({{"length", 1}, {"undelivered", 1}, {"pending", 1}, {"outstanding", 2},
+                      {"arrived_total", 5}, {"completed_total", 0}}));
   EXPECT_EQ(reading->note, "");
 }
 
@@ -227,6 +233,7 @@ TEST_F(RedisStreamsTest, UndeliveredIsExactAfterXdelPastTheGroup) {
   ASSERT_NE(source, nullptr);
   auto reading = SampleOk(*source);
   ASSERT_TRUE(reading.ok());
+  // No lag, so no arrivals counter in this reading (drain-time mode falls back to the lag rule).
   EXPECT_EQ(reading->measures,
             Measures({{"length", 5}, {"undelivered", 3}, {"pending", 2}, {"outstanding", 5}}));
   EXPECT_THAT(reading->note, HasSubstr("undelivered counted by XRANGE scan"));

@@ -31,19 +31,21 @@ struct SignalSpec {
   // source's pod count.
   policy::SignalKind kind = policy::SignalKind::kLag;
   std::string pods_measure{};
+  // Drain-time mode (the pool's targetDrainSeconds): the source's counter measures, set for lag
+  // signals whose source reports them ("" otherwise: the lag rule applies).
+  std::string arrived_measure{};
+  std::string completed_measure{};
   // "source/measure", the name decisions report as the winning signal.
   std::string Name() const { return source + "/" + measure; }
 };
 
-// What `poolscaler simulate` needs to model a pool (and drain-time mode, later): how fast one
-// replica works, how long a new pod takes to start, and the backlog-age objective.
+// What `poolscaler simulate` needs to model a pool: how fast one replica works, how long a new
+// pod takes to start, and the backlog-age objective. (Drain-time mode is policy::PoolParams::
+// drain; `perReplicaRate` sets both the model's rate and drain mode's configured one.)
 struct PoolModel {
   double per_replica_rate = 1;   // `perReplicaRate`: jobs one replica finishes per second
   Duration startup{std::chrono::seconds(30)};  // `startupSeconds`: pod start-up delay
   Duration backlog_age_slo{std::chrono::seconds(60)};  // `backlogAgeSLOSeconds`
-  // `targetDrainSeconds` (0: off): drain-time mode, desired = ceil((arrival rate + backlog /
-  // targetDrainSeconds) / perReplicaRate). Used by `simulate`; see README for the server.
-  Duration target_drain{};
 };
 
 struct PoolSpec {

@@ -45,6 +45,17 @@ inline constexpr char kMeasureMemoryTotal[] = "memory_total";   // bytes, all po
 inline constexpr char kMeasureCpuUtilization[] = "cpu_utilization";        // % of requests
 inline constexpr char kMeasureMemoryUtilization[] = "memory_utilization";  // % of requests
 
+// Monotonic counters for drain-time mode (policy/drain.h): work that arrived and work that was
+// completed since the consumer/group/queue began, so rates come from successive readings.
+// redis-streams with a group: entries-read + lag (= entries-added) and entries-read − pending,
+// when Redis reports both (7.0+; a nil lag after XDEL leaves them out of that reading);
+// nats-jetstream with a consumer: num_pending + delivered consumer sequence and delivered
+// consumer sequence − num_ack_pending (redeliveries count as work again in both);
+// rabbitmq over HTTP: message_stats publish and ack (+ deliver_no_ack + get_no_ack), summed over
+// the matched queues.
+inline constexpr char kMeasureArrivedTotal[] = "arrived_total";
+inline constexpr char kMeasureCompletedTotal[] = "completed_total";
+
 // Whether `measure` of a `kind` source is a per-pod resource measure: a signal on it is an
 // HPA-style utilization signal (ceil(pods × usage / target)), not a lag.
 bool IsUtilizationMeasure(const std::string& kind, const std::string& measure);

@@ -11,6 +11,7 @@
 
 #include "poolscaler/common/time.h"
 #include "poolscaler/policy/behavior.h"
+#include "poolscaler/policy/drain.h"
 
 namespace poolscaler::policy {
 
@@ -40,6 +41,9 @@ struct PoolParams {
   std::string tier_group{};
   int64_t priority = 0;
   ReplicaCost cost{};
+  // Drain-time mode (drain.h); applied by the caller (pools::PoolTable, sim) to the lag
+  // signals whose sources report arrival/completion counters, before Evaluate.
+  DrainParams drain{};
 };
 
 // What a signal's value means.
@@ -62,8 +66,12 @@ struct SignalInput {
   SignalKind kind = SignalKind::kLag;
   double pods = 0;                  // kUtilization: the pods the usage was measured on
   // Set when the replica count is computed outside (drain-time mode, see drain.h): used instead
-  // of ceil(value / lag_threshold), without tolerance. `value` still drives activation.
+  // of ceil(value / lag_threshold); the tolerance keeps the current target while
+  // |replicas / current − 1| <= tolerance. `value` still drives activation.
   std::optional<int64_t> replicas = std::nullopt;
+  // Drain-time mode: work arrived at the latest reading. Counts as above the activation
+  // threshold, so a pool whose workers keep the backlog at 0 stays active.
+  bool arriving = false;
 };
 
 // Limits a decision can record, in the order they are applied.

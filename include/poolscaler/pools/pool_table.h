@@ -31,6 +31,10 @@ struct SignalBinding {
   double activation_threshold = 0;
   policy::SignalKind kind = policy::SignalKind::kLag;
   std::string pods_measure{};  // kUtilization: the source's pod count measure
+  // Drain-time mode (params.drain on): the source's counter measures; "" for the lag rule.
+  std::string arrived_measure{};
+  std::string completed_measure{};
+  bool drain() const { return !arrived_measure.empty(); }
 };
 
 struct PoolDefinition {
@@ -47,6 +51,13 @@ struct SignalState {
   absl::Status status;  // OK, or why the value is unknown
   double value = 0;
   int64_t replicas = 0;
+  // Drain-time signals: what the estimate stood at (unset while unknown); `drain_replicas`
+  // unset means the lag rule gave `replicas`.
+  bool drain = false;
+  std::optional<double> arrival_per_second;
+  std::optional<double> completion_per_second;
+  std::optional<double> per_replica_rate;
+  std::optional<int64_t> drain_replicas;
 };
 
 struct PoolState {
@@ -108,12 +119,20 @@ class PoolTable {
   struct Entry {
     PoolState state;
     policy::PoolHistory history;
+    // Drain-time estimates, one per definition signal (reset when the signals change).
+    std::vector<policy::DrainState> drain;
     std::optional<TimePoint> raw_last_used;
   };
   struct WatcherEntry {
     std::string id;
     Watcher fn;
   };
+  // Drain-time mode for one signal: folds the source's counters into `state` and sets
+  // in.replicas when the rates are known; mu_ held (reads the store: PoolTable → SampleStore).
+  static void ApplyDrain(const sampler::SampleStore& store, const SignalBinding& b,
+                         const policy::DrainParams& params, policy::DrainState& state,
+                         std::optional<int64_t> current, TimePoint now, policy::SignalInput& in,
+                         SignalState& s);
   // Cuts the fresh evaluations of each tier group's pools to its budget; mu_ held.
   void ApplyTierBudgets(std::map<std::string, policy::Evaluation>& fresh, TimePoint now);
   // Collects the callbacks to run for `id` with `state`; mu_ held.

@@ -39,6 +39,12 @@ struct SourceRecord {
   bool has_attempt() const { return samples_total > 0; }
 };
 
+// Several measures of one fresh reading and when it was taken (SampleStore::Values).
+struct MeasuredAt {
+  TimePoint at{};
+  std::vector<std::optional<double>> values;  // in the order asked; unset: not in the reading
+};
+
 class SampleStore {
  public:
   // Starts tracking a source (no-op for an existing key apart from updating name, description
@@ -59,6 +65,11 @@ class SampleStore {
   absl::StatusOr<double> Value(const std::string& key, const std::string& measure,
                                TimePoint now) const;
 
+  // `measures` of the same fresh reading, with its time (UNAVAILABLE like Value when there is
+  // no fresh reading; a measure the reading lacks is unset, not an error).
+  absl::StatusOr<MeasuredAt> Values(const std::string& key, const std::vector<std::string>& measures,
+                                    TimePoint now) const;
+
   std::optional<SourceRecord> Get(const std::string& key) const;
   std::vector<std::pair<std::string, SourceRecord>> Snapshot() const;
 
@@ -71,6 +82,9 @@ class SampleStore {
   uint64_t WaitForChange(uint64_t seen, TimePoint deadline) const;
 
  private:
+  // OK and *out = the record when `key` has a fresh reading at `now`; mu_ held.
+  absl::Status FreshLocked(const std::string& key, TimePoint now, const SourceRecord** out) const;
+
   mutable std::mutex mu_;
   mutable std::condition_variable changed_;
   std::map<std::string, SourceRecord> records_;  // guarded by mu_

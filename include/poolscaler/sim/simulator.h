@@ -33,10 +33,9 @@ struct SimPool {
   double per_replica_rate = 1;         // jobs per second per ready replica
   Duration startup{std::chrono::seconds(30)};
   Duration backlog_age_slo{std::chrono::seconds(60)};
-  // Drain-time mode when > 0: the arrival rate is estimated from the cumulative arrivals counter
-  // sampled on the sampling interval (like Redis entries-added), and per_replica_rate is used
-  // as configured; until a rate is known the lag rule applies.
-  Duration target_drain{};
+  // Drain-time mode is params.drain (the server's code, policy::DrainStep): its counters are the
+  // cumulative arrivals and completions, read on the sampling interval like a source's
+  // arrived_total / completed_total.
 };
 
 enum class PolicyKind { kPoolscaler, kKedaDefault, kKpa };

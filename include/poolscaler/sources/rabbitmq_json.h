@@ -22,6 +22,7 @@ struct QueueStats {
   double publish_count = 0;      // message_stats.publish
   double deliver_get_count = 0;  // message_stats.deliver_get
   double ack_count = 0;          // message_stats.ack
+  double no_ack_count = 0;       // message_stats.deliver_no_ack + get_no_ack (auto-ack)
   // The broker's own recent rates (message_stats.*_details.rate), 0 when absent.
   double publish_rate = 0;
   double deliver_get_rate = 0;

@@ -26,7 +26,19 @@ struct GroupInfo {
   int64_t pending = 0;            // XINFO GROUPS `pending` (= XPENDING count)
   StreamId last_delivered;        // XINFO GROUPS `last-delivered-id`
   std::optional<int64_t> lag;     // XINFO GROUPS `lag` (nil → nullopt; absent before Redis 7)
+  std::optional<int64_t> entries_read;  // XINFO GROUPS `entries-read` (nil/absent → nullopt)
 };
+
+// Drain-time counters of a group (config::kMeasureArrivedTotal / kMeasureCompletedTotal):
+// arrived = entries-read + lag (Redis's entries-added, which XTRIM does not lower), completed
+// = entries-read − pending (read and acknowledged, never below 0). Unset when Redis reports no
+// lag, or no entries-read for a group that has delivered entries (a group that delivered
+// nothing has read 0).
+struct GroupCounters {
+  int64_t arrived = 0;
+  int64_t completed = 0;
+};
+std::optional<GroupCounters> CountersOf(const GroupInfo& info);
 
 // Undelivered entries when Redis's lag is usable: min(lag, length), because undelivered
 // entries are a subset of the entries that exist (this corrects the XTRIM over-count).

@@ -530,7 +530,7 @@ TEST_F(ConfigTest, SignalErrors) {
                           "pools[0].signals[1].source (line 15): is required",
                           "pools[0].signals[2].measure (line 17): unknown measure; source "
                           "\"orders\" reports \"length\", \"undelivered\", \"pending\", "
-                          "\"outstanding\" (value \"lag\")",
+                          "\"outstanding\", \"arrived_total\", \"completed_total\" (value \"lag\")",
                           "pools[0].signals[3].measure (line 19): source \"plain\" has no "
                           "consumerGroup, so it reports only \"length\" (value \"pending\")",
                           "pools[0].signals[4].lagThreshold (line 21): must be greater than 0 "

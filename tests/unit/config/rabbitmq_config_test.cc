@@ -58,7 +58,7 @@ TEST(RabbitMqTriggerTest, HttpQueueLengthIsReadyPlusUnacked) {
   EXPECT_EQ(P(*t).protocol, RabbitMqParams::Protocol::kHttp);
   EXPECT_EQ(P(*t).vhost, "/");
   EXPECT_EQ(t->signal.measure, kMeasureOutstanding);
-  EXPECT_EQ(t->source.Measures().size(), 7u);
+  EXPECT_EQ(t->source.Measures().size(), 9u);  // with the drain-time counters
   t = Parse(Rabbit({{"host", "http://rabbit:15672"}, {"excludeUnacknowledged", "true"}}));
   ASSERT_THAT(t, IsOk());
   EXPECT_EQ(t->signal.measure, kMeasureReady);

@@ -111,7 +111,8 @@ TEST(Simulate, DrainTimeModeSizesSlowJobsByWork) {
   SimPool p = Plain();
   p.lag_threshold = 5;
   p.per_replica_rate = 1.0 / 300;
-  p.target_drain = seconds(600);
+  p.params.drain.per_replica_rate = 1.0 / 300;
+  p.params.drain.target_drain = seconds(600);
   p.params.cooldown = seconds(1000);
   auto r = Simulate({p}, {}, {{0, "w", 3}}, PolicyKind::kPoolscaler, seconds(5));
   ASSERT_TRUE(r.ok());

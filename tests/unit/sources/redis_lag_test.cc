@@ -126,5 +126,49 @@ TEST(UndeliveredFromLagTest, HugeValues) {
   EXPECT_EQ(UndeliveredFromLag(Info(5, kBig)), 5);
 }
 
+// Drain-time counters: arrivals = entries-read + lag (entries-added), completions =
+// entries-read − pending.
+TEST(CountersOfTest, ArrivalsAndCompletions) {
+  GroupInfo info = Info(10, 4);
+  info.entries_read = 6;
+  info.pending = 2;
+  info.last_delivered = StreamId{6, 0};
+  std::optional<GroupCounters> c = CountersOf(info);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->arrived, 10);
+  EXPECT_EQ(c->completed, 4);
+}
+
+TEST(CountersOfTest, UnknownWithoutLagOrEntriesRead) {
+  GroupInfo info = Info(10, std::nullopt);
+  info.entries_read = 6;
+  info.last_delivered = StreamId{6, 0};
+  EXPECT_FALSE(CountersOf(info));  // XDEL past the group: lag nil
+  info = Info(10, 4);
+  info.last_delivered = StreamId{6, 0};
+  EXPECT_FALSE(CountersOf(info));  // delivered something, entries-read unknown
+}
+
+TEST(CountersOfTest, AGroupThatDeliveredNothingHasReadNothing) {
+  GroupInfo info = Info(5, 5);  // created at 0: Redis reports entries-read nil
+  std::optional<GroupCounters> c = CountersOf(info);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->arrived, 5);
+  EXPECT_EQ(c->completed, 0);
+}
+
+TEST(CountersOfTest, NeverNegativeOrOverflowing) {
+  constexpr int64_t kBig = std::numeric_limits<int64_t>::max();
+  GroupInfo info = Info(1, kBig);
+  info.entries_read = 2;
+  info.last_delivered = StreamId{1, 0};
+  EXPECT_FALSE(CountersOf(info));
+  info = Info(1, 0);
+  info.entries_read = 1;
+  info.pending = 3;  // more pending than read (the PEL outlived a trim): completions floor at 0
+  info.last_delivered = StreamId{1, 0};
+  EXPECT_EQ(CountersOf(info)->completed, 0);
+}
+
 }  // namespace
 }  // namespace poolscaler::sources
