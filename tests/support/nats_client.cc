@@ -219,4 +219,16 @@ std::string NatsClient::ConsumerLeader(const std::string& stream, const std::str
   return leader;
 }
 
+int64_t NatsClient::Outstanding(const std::string& stream, const std::string& durable) {
+  jsConsumerInfo* ci = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  jsOptions o;
+  jsOptions_Init(&o);
+  o.Wait = 500;
+  natsStatus s = js_GetConsumerInfo(&ci, js_, stream.c_str(), durable.c_str(), &o, &code);
+  int64_t n = s == NATS_OK ? static_cast<int64_t>(ci->NumPending + ci->NumAckPending) : -1;
+  if (ci) jsConsumerInfo_Destroy(ci);
+  return n;
+}
+
 }  // namespace poolscaler::testing

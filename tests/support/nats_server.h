@@ -4,6 +4,7 @@
 // nats.c client for publishing, creating streams/consumers, fetching, acking and nak'ing.
 #include <sys/types.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -92,6 +93,9 @@ class NatsClient {
   // The stream's / consumer's cluster leader (server name), "" if unknown.
   std::string StreamLeader(const std::string& stream);
   std::string ConsumerLeader(const std::string& stream, const std::string& durable);
+  // num_pending + num_ack_pending of the consumer, or -1 when JetStream does not answer (no
+  // test failure: for probing a broker that is coming back).
+  int64_t Outstanding(const std::string& stream, const std::string& durable);
   natsConnection* connection() { return nc_; }
 
  private:

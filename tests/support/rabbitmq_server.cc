@@ -56,6 +56,10 @@ std::set<pid_t> Descendants(pid_t root) {
 }
 
 size_t Discard(char*, size_t size, size_t n, void*) { return size * n; }
+size_t Append(char* data, size_t size, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
 
 // Forks `argv` in a new session with `env`, as user rabbitmq when running as root, output
 // appended to `log`.
@@ -215,6 +219,20 @@ void RabbitMqServer::Stop() {
   server_pid_ = 0;
 }
 
+void RabbitMqServer::Kill() {
+  if (server_pid_ <= 0) return;
+  std::set<pid_t> others = Descendants(server_pid_);
+  kill(-server_pid_, SIGKILL);
+  int status = 0;
+  waitpid(server_pid_, &status, 0);
+  for (pid_t pid : others) kill(pid, SIGKILL);
+  server_pid_ = 0;
+}
+
+void RabbitMqServer::Signal(int sig) const {
+  if (server_pid_ > 0) kill(-server_pid_, sig);
+}
+
 bool RabbitMqServer::Restart() {
   Stop();
   return Launch();
@@ -225,7 +243,7 @@ std::string RabbitMqServer::LogTail() const {
 }
 
 int RabbitMqServer::Api(const std::string& method, const std::string& path,
-                        const std::string& body) const {
+                        const std::string& body, std::string* response) const {
   CURL* c = curl_easy_init();
   if (c == nullptr) return 0;
   std::string url = http_url() + path;
@@ -236,7 +254,13 @@ int RabbitMqServer::Api(const std::string& method, const std::string& path,
   curl_easy_setopt(c, CURLOPT_USERPWD, "guest:guest");
   curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &Discard);
+  if (response != nullptr) {
+    response->clear();
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &Append);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, response);
+  } else {
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &Discard);
+  }
   if (!body.empty() || method == "PUT") curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.c_str());
   long code = 0;
   if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
@@ -306,6 +330,34 @@ bool AmqpTestClient::Publish(const std::string& queue, int n) {
     if (amqp_basic_publish(conn, 1, amqp_cstring_bytes(""), amqp_cstring_bytes(queue.c_str()), 0,
                            0, nullptr, amqp_cstring_bytes("job")) != AMQP_STATUS_OK) {
       ADD_FAILURE() << "AmqpTestClient: publish to " << queue << " failed";
+      return false;
+    }
+  }
+  return true;
+}
+
+bool AmqpTestClient::PublishPersistent(const std::string& queue, int n) {
+  auto conn = static_cast<amqp_connection_state_t>(conn_);
+  amqp_confirm_select(conn, 1);
+  if (amqp_get_rpc_reply(conn).reply_type != AMQP_RESPONSE_NORMAL) {
+    ADD_FAILURE() << "AmqpTestClient: confirm.select failed";
+    return false;
+  }
+  amqp_basic_properties_t props{};
+  props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG;
+  props.delivery_mode = 2;  // persistent
+  for (int i = 0; i < n; ++i) {
+    if (amqp_basic_publish(conn, 1, amqp_cstring_bytes(""), amqp_cstring_bytes(queue.c_str()), 0,
+                           0, &props, amqp_cstring_bytes("job")) != AMQP_STATUS_OK) {
+      ADD_FAILURE() << "AmqpTestClient: publish to " << queue << " failed";
+      return false;
+    }
+    // One basic.ack per message (no multiple acks with one message in flight).
+    amqp_frame_t frame;
+    timeval tv{10, 0};
+    if (amqp_simple_wait_frame_noblock(conn, &frame, &tv) != AMQP_STATUS_OK ||
+        frame.frame_type != AMQP_FRAME_METHOD || frame.payload.method.id != AMQP_BASIC_ACK_METHOD) {
+      ADD_FAILURE() << "AmqpTestClient: no publisher confirm for message " << i;
       return false;
     }
   }

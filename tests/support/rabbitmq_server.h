@@ -32,12 +32,15 @@ class RabbitMqServer {
   std::string amqp_url(const std::string& vhost = "") const;  // amqp://127.0.0.1:P[/vhost]
   std::string http_url() const;                                // http://127.0.0.1:P
   void Stop();      // the server only (epmd stays), SIGTERM then SIGKILL after 20 s
-  bool Restart();   // start again with the same ports and data
+  void Kill();      // a crash: SIGKILL to the server's process group and its helpers at once
+  void Signal(int sig) const;  // to the server's process group (SIGSTOP / SIGCONT)
+  bool Restart();   // start again with the same ports and data (after Stop or Kill too)
   std::string LogTail() const;
 
   // Management API as guest: method + path ("/api/vhosts/v1") + JSON body; returns the HTTP
   // status (0 when unreachable).
-  int Api(const std::string& method, const std::string& path, const std::string& body = "") const;
+  int Api(const std::string& method, const std::string& path, const std::string& body = "",
+          std::string* response = nullptr) const;
   // Creates vhost `vhost` and gives guest full permissions on it.
   bool AddVhost(const std::string& vhost) const;
   bool AddUser(const std::string& user, const std::string& password, const std::string& vhost) const;
@@ -62,6 +65,9 @@ class AmqpTestClient {
   static std::unique_ptr<AmqpTestClient> Connect(int port, const std::string& vhost);
   ~AmqpTestClient();
   bool Publish(const std::string& queue, int n);
+  // Persistent messages with publisher confirms: true once the broker has confirmed each one
+  // (written to disk for a durable queue), so they survive a SIGKILL of the broker.
+  bool PublishPersistent(const std::string& queue, int n);
   // basic.get `n` messages without acknowledging them (they stay unacked); returns how many.
   int Get(const std::string& queue, int n);
   int Ack(int n);             // acks the first n held messages

@@ -10,10 +10,14 @@ namespace poolscaler::sources {
 
 // After the first failure the next attempt waits `initial`; each further consecutive failure
 // doubles the wait up to `max`; a success resets it. Not thread-safe: the owner's mutex guards it.
+// The default cap is 1 s: a connection attempt to a broker that is down costs it next to nothing
+// (connections are shared, so it is one attempt per broker, not per source), and a longer wait
+// would keep KEDA on UNAVAILABLE well after the broker is back (the chaos tests require fresh
+// values within 2 s of its return).
 class Backoff {
  public:
   explicit Backoff(Duration initial = std::chrono::milliseconds(200),
-                   Duration max = std::chrono::seconds(30))
+                   Duration max = std::chrono::seconds(1))
       : initial_(initial), max_(max), next_delay_(initial) {}
 
   // A connection attempt (or call on a connection) failed at `now`.
