@@ -11,7 +11,9 @@ namespace poolscaler {
 namespace {
 
 constexpr size_t kMaxText = 64;
-constexpr size_t kMaxSignificantDigits = 20;
+// 10^39 > 2^127: with the check below every magnitude stays under 2^127, so the exact decimal
+// text of any quantity parses back ("101Ei" is 116445071965291544576, 21 digits).
+constexpr size_t kMaxSignificantDigits = 39;
 constexpr int kMaxExponent = 60;  // of an "e" suffix
 
 absl::Status Bad(std::string_view field, std::string_view text, std::string_view why) {
@@ -105,9 +107,16 @@ absl::StatusOr<Quantity> Quantity::Parse(std::string_view field, std::string_vie
   if (digits.size() > kMaxSignificantDigits) {
     return Bad(field, text, fmt::format("more than {} significant digits", kMaxSignificantDigits));
   }
+  const U128 kLimit = U128{1} << 127;
   U128 magnitude = 0;
-  for (char c : digits) magnitude = magnitude * 10 + static_cast<unsigned>(c - '0');
-  magnitude <<= 10 * power1024;  // < 10^20 × 2^60 < 2^127
+  for (char c : digits) {
+    if (magnitude > (kLimit - 1) / 10) return Bad(field, text, "too large");
+    magnitude = magnitude * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (magnitude >= kLimit || magnitude >= (kLimit >> (10 * power1024))) {
+    return Bad(field, text, "too large");
+  }
+  magnitude <<= 10 * power1024;  // < 2^127
   while (magnitude % 10 == 0) {
     magnitude /= 10;
     ++exponent;

@@ -20,7 +20,8 @@ namespace poolscaler {
 class Quantity {
  public:
   // Parses `text`. Errors: INVALID_ARGUMENT "<field>: <why> (value "<text>")" for anything
-  // outside the grammar, more than 20 significant digits, or an exponent beyond ±60.
+  // outside the grammar, more than 39 significant digits, a value of 2^127 or more (before the
+  // decimal exponent), or an exponent beyond ±60.
   static absl::StatusOr<Quantity> Parse(std::string_view field, std::string_view text);
   // An exact integer value × 10^exponent10 (e.g. FromScaled(250, -3) is 250m).
   static Quantity FromScaled(int64_t value, int exponent10);
@@ -42,7 +43,7 @@ class Quantity {
       : negative_(negative), magnitude_(magnitude), exponent10_(exponent10) {}
 
   bool negative_ = false;
-  U128 magnitude_ = 0;  // value = ±magnitude_ × 10^exponent10_; magnitude_ < 10^20 × 2^60
+  U128 magnitude_ = 0;  // value = ±magnitude_ × 10^exponent10_; magnitude_ < 2^127
   int exponent10_ = 0;
 };
 

@@ -123,7 +123,9 @@ TEST(QuantityTest, RejectsWithMessageNamingFieldAndValue) {
       {"1e3m", "unknown suffix \"e3m\""},
       {"1e61", "exponent beyond"},
       {"1e9999999999", "exponent beyond"},
-      {"123456789012345678901", "more than 20 significant digits"},
+      {"12345678901234567890123456789012345678901", "more than 39 significant digits"},
+      {"200000000000000000000000000000000000001", "too large"},  // 2e38 >= 2^127
+      {"99999999999999999999999Ei", "too large"},
       {"0x10", "unknown suffix \"x10\""},
       {"inf", "expected a Kubernetes quantity"},
       {"NaN", "expected a Kubernetes quantity"},
@@ -140,6 +142,19 @@ TEST(QuantityTest, RejectsWithMessageNamingFieldAndValue) {
   }
   EXPECT_THAT(std::string(Quantity::Parse("f", "1mi").status().message()),
               HasSubstr("(value \"1mi\")"));
+}
+
+// Found by the quantity fuzzer: "101Ei" parsed, but its exact decimal text (21 significant
+// digits) did not parse back while the limit was 20 digits.
+TEST(QuantityTest, LargeBinaryValuesReadBackFromTheirDecimalText) {
+  for (const char* text : {"101Ei", "99999999999999999999Ei", "170141183460469231731687303715884105727"}) {
+    absl::StatusOr<Quantity> q = Quantity::Parse("q", text);
+    ASSERT_TRUE(q.ok()) << text << ": " << q.status();
+    absl::StatusOr<Quantity> again = Quantity::Parse("q", q->ToDecimalString());
+    ASSERT_TRUE(again.ok()) << text << " -> " << q->ToDecimalString() << ": " << again.status();
+    EXPECT_EQ(again->ToDecimalString(), q->ToDecimalString());
+  }
+  EXPECT_EQ(Quantity::Parse("q", "101Ei")->ToDecimalString(), "116445071965291544576");
 }
 
 TEST(QuantityTest, ParseQuantityGivesDouble) {
