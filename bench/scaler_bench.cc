@@ -234,14 +234,18 @@ bool QueriesBench() {
   return true;
 }
 
-long RssKb(pid_t pid) {
+// A /proc/PID/status field in kB ("VmRSS:" all resident pages; "RssAnon:" heap, stacks and
+// other private memory, without the shared libraries' code pages).
+long StatusKb(pid_t pid, const std::string& field) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+    if (line.rfind(field, 0) == 0) return std::stol(line.substr(field.size()));
   }
   return -1;
 }
+long RssKb(pid_t pid) { return StatusKb(pid, "VmRSS:"); }
+long AnonKb(pid_t pid) { return StatusKb(pid, "RssAnon:"); }
 
 bool MemoryBench() {
   auto redis = RedisServer::Start();
@@ -273,12 +277,14 @@ bool MemoryBench() {
   auto base = serve({}, base_port);
   std::this_thread::sleep_for(std::chrono::seconds(3));
   long base_kb = RssKb(base->pid());
+  long base_anon_kb = AnonKb(base->pid());
   base.reset();
 
   int port = testing::FreeLoopbackPort();
   auto proc = serve({"--config", cfg}, port);
   std::this_thread::sleep_for(std::chrono::seconds(4));
   long pools_kb = RssKb(proc->pid());
+  long pools_anon_kb = AnonKb(proc->pid());
 
   // 1000 StreamIsActive streams, held open by an async client without a thread each.
   grpc::ChannelArguments args;
@@ -318,12 +324,17 @@ bool MemoryBench() {
   }
   std::this_thread::sleep_for(std::chrono::seconds(2));
   long streams_kb = RssKb(proc->pid());
-  std::printf("memory: RSS of `poolscaler serve` (VmRSS)\n");
-  std::printf("  no config (baseline)                         : %6.1f MB\n", base_kb / 1024.0);
-  std::printf("  %d pools over %d sources                    : %6.1f MB\n", kPools, kSources,
-              pools_kb / 1024.0);
-  std::printf("  + %d open StreamIsActive streams (%d got a first message): %6.1f MB (goal < 40 MB)\n",
-              kPools, first, streams_kb / 1024.0);
+  long streams_anon_kb = AnonKb(proc->pid());
+  std::printf("memory: RSS of `poolscaler serve` (VmRSS; in brackets RssAnon, i.e. without the "
+              "shared libraries' code)\n");
+  std::printf("  no config (baseline)                         : %6.1f MB [%5.1f MB]\n",
+              base_kb / 1024.0, base_anon_kb / 1024.0);
+  std::printf("  %d pools over %d sources                    : %6.1f MB [%5.1f MB]\n", kPools,
+              kSources, pools_kb / 1024.0, pools_anon_kb / 1024.0);
+  std::printf("  + %d open StreamIsActive streams (%d got a first message): %6.1f MB [%5.1f MB] "
+              "(goal < 40 MB)\n",
+              kPools, first, streams_kb / 1024.0, streams_anon_kb / 1024.0);
+  std::printf("  threads: %ld\n", StatusKb(proc->pid(), "Threads:"));
   std::printf("  cost of 1000 pools + 1000 streams over the baseline: %.1f MB\n",
               (streams_kb - base_kb) / 1024.0);
   for (int m = 1; m <= g_soak_minutes; ++m) {  // soak: scripts/soak, not CI

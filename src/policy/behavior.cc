@@ -14,8 +14,15 @@ namespace {
 // True when `at` is strictly inside the window ending at `now` (the HPA's `After(cutoff)`).
 bool Inside(TimePoint at, TimePoint now, Duration window) { return at > now - window; }
 
+// Drops the entries at the front of `v` for which `gone` holds (the queue's oldest).
+template <typename T, typename Pred>
+void DropFront(std::vector<T>& v, Pred gone) {
+  auto keep = std::find_if_not(v.begin(), v.end(), gone);
+  v.erase(v.begin(), keep);
+}
+
 // Sum of changes strictly newer than now - period.
-int64_t ChangeInPeriod(const std::deque<ScaleEvent>& events, TimePoint now, Duration period) {
+int64_t ChangeInPeriod(const std::vector<ScaleEvent>& events, TimePoint now, Duration period) {
   int64_t sum = 0;
   for (const ScaleEvent& e : events) {
     if (Inside(e.at, now, period)) sum += e.change;
@@ -42,12 +49,8 @@ Duration LongestPeriod(const Behavior& b) {
 int64_t Stabilize(const Behavior& b, int64_t recommended, TimePoint now, BehaviorHistory& h) {
   const Duration up_window = b.scale_up.stabilization_window;
   const Duration down_window = b.scale_down.stabilization_window;
-  while (!h.up_min.empty() && !Inside(h.up_min.front().first, now, up_window)) {
-    h.up_min.pop_front();
-  }
-  while (!h.down_max.empty() && !Inside(h.down_max.front().first, now, down_window)) {
-    h.down_max.pop_front();
-  }
+  DropFront(h.up_min, [&](const auto& e) { return !Inside(e.first, now, up_window); });
+  DropFront(h.down_max, [&](const auto& e) { return !Inside(e.first, now, down_window); });
   int64_t lower = recommended;
   int64_t upper = recommended;
   if (!h.up_min.empty()) lower = std::min(lower, h.up_min.front().second);
@@ -114,7 +117,7 @@ std::optional<int64_t> ScaleDownLimit(const ScalingRules& rules, int64_t current
 void RecordTarget(const Behavior& b, int64_t target, TimePoint now, BehaviorHistory& h) {
   Duration keep = LongestPeriod(b);
   for (auto* events : {&h.scale_up_events, &h.scale_down_events}) {
-    while (!events->empty() && !Inside(events->front().at, now, keep)) events->pop_front();
+    DropFront(*events, [&](const ScaleEvent& e) { return !Inside(e.at, now, keep); });
   }
   if (h.current && target > *h.current && keep > Duration::zero()) {
     h.scale_up_events.push_back({now, target - *h.current});

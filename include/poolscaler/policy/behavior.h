@@ -4,7 +4,6 @@
 // can reason with what they know. Pure: time is passed in, history is carried by the caller.
 // Values only; nothing here is shared between threads.
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -71,11 +70,13 @@ struct BehaviorHistory {
   // decision.
   std::optional<int64_t> current;
   // Unstabilized recommendations as monotonic queues: `up_min` ascending values (front is the
-  // window minimum), `down_max` descending values (front is the window maximum).
-  std::deque<std::pair<TimePoint, int64_t>> up_min;
-  std::deque<std::pair<TimePoint, int64_t>> down_max;
-  std::deque<ScaleEvent> scale_up_events;
-  std::deque<ScaleEvent> scale_down_events;
+  // window minimum), `down_max` descending values (front is the window maximum). Vectors, not
+  // deques: they are short (equal recommendations collapse), an empty vector allocates nothing
+  // (a std::deque allocates 512 bytes when constructed), and every evaluation copies them.
+  std::vector<std::pair<TimePoint, int64_t>> up_min;
+  std::vector<std::pair<TimePoint, int64_t>> down_max;
+  std::vector<ScaleEvent> scale_up_events;
+  std::vector<ScaleEvent> scale_down_events;
 
   void Clear() { *this = BehaviorHistory{}; }
 };

@@ -4,7 +4,6 @@
 // the simulator and the tests run the same code. Nothing here is thread-safe or needs to be:
 // every function works on values the caller owns.
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <string>
 #include <vector>
