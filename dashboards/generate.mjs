@@ -151,6 +151,11 @@ const pool = dashboard(
     ts("Active", "bool", [
       [`max by (pool) (poolscaler_pool_active{${POOL}})`, "{{pool}}"],
     ], { defaults: { max: 1 } }),
+    ts("Drain-time rates", "short", [
+      [`max by (signal) (poolscaler_pool_signal_arrivals_per_second{${POOL}})`, "{{signal}} arrivals/s"],
+      [`max by (signal) (poolscaler_pool_signal_completions_per_second{${POOL}})`, "{{signal}} completions/s"],
+      [`max by (signal) (poolscaler_pool_signal_per_replica_rate{${POOL}})`, "{{signal}} per replica/s"],
+    ], { w: 24, description: "Pools with targetDrainSeconds: replicas = ceil((arrivals/s + backlog / targetDrainSeconds) / per-replica rate)." }),
     row("Sources"),
     ts("Sample age", "s", [
       [`max by (source) (poolscaler_source_sample_age_seconds{${SOURCE}})`, "{{source}}"],

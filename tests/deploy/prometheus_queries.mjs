@@ -141,6 +141,7 @@ pools:
   - {name: budgeted, minReplicas: 0, maxReplicas: 10, tierGroup: gpus, cost: {gpu: 1}, signals: [{source: busy, lagThreshold: 1}]}
   - {name: flappy, minReplicas: 0, maxReplicas: 3, cooldownSeconds: 0, signals: [{source: toggle, lagThreshold: 1}]}
   - {name: blind, minReplicas: 0, maxReplicas: 3, signals: [{source: dead, lagThreshold: 1}]}
+  - {name: draining, maxReplicas: 10, targetDrainSeconds: 60, perReplicaRate: 1, signals: [{source: busy, lagThreshold: 1}]}
 tierGroups:
   - {name: gpus, budget: {gpu: 2}}
 `;
