@@ -61,6 +61,14 @@ void SampleStore::Record(const std::string& key, const absl::StatusOr<sources::R
 
 absl::StatusOr<double> SampleStore::Value(const std::string& key, const std::string& measure,
                                           TimePoint now) const {
+  absl::StatusOr<TimedValue> v = ValueWithTime(key, measure, now);
+  if (!v.ok()) return v.status();
+  return v->value;
+}
+
+absl::StatusOr<SampleStore::TimedValue> SampleStore::ValueWithTime(const std::string& key,
+                                                                   const std::string& measure,
+                                                                   TimePoint now) const {
   std::lock_guard lock(mu_);
   auto it = records_.find(key);
   if (it == records_.end()) {
@@ -86,7 +94,7 @@ absl::StatusOr<double> SampleStore::Value(const std::string& key, const std::str
     return absl::UnavailableError(
         fmt::format("source {}: measure \"{}\" not in its last reading", r.name, measure));
   }
-  return m->second;
+  return TimedValue{m->second, r.reading_at};
 }
 
 std::optional<SourceRecord> SampleStore::Get(const std::string& key) const {

@@ -58,6 +58,13 @@ class SampleStore {
   // attempts fail, so one broker blip does not fire KEDA's fallback.
   absl::StatusOr<double> Value(const std::string& key, const std::string& measure,
                                TimePoint now) const;
+  // Value() and the time its reading was taken, read under one lock.
+  struct TimedValue {
+    double value = 0;
+    TimePoint taken_at{};
+  };
+  absl::StatusOr<TimedValue> ValueWithTime(const std::string& key, const std::string& measure,
+                                           TimePoint now) const;
 
   std::optional<SourceRecord> Get(const std::string& key) const;
   std::vector<std::pair<std::string, SourceRecord>> Snapshot() const;
