@@ -6,6 +6,7 @@
 // a certificate from another CA, with a CN not allowed or without X-Remote-User are refused;
 // unknown metrics are 404, a stale source 503, renewed serving certificates are served without
 // a restart, and every request is counted.
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -48,7 +49,7 @@ sources:
     labelSelector: app=web
     apiServer: $KUBE
     tokenFile: $TOKEN
-    caFile: $KUBE_CA
+    caFile: $APICA
     sampleInterval: 200ms
 pools:
   - name: workers
@@ -98,7 +99,7 @@ class ExternalMetricsTest : public ScalerFixture {
                                             kube_dir_.path() + "/server.key");
     expansions_["$KUBE"] = stub_->url();
     expansions_["$TOKEN"] = kube_dir_.Write("token", kStubToken);
-    expansions_["$KUBE_CA"] = kube_dir_.path() + "/ca.pem";
+    expansions_["$APICA"] = kube_dir_.path() + "/ca.pem";
   }
   void TearDown() override {
     ScalerFixture::TearDown();
@@ -213,9 +214,11 @@ TEST_F(ExternalMetricsTest, FrontProxyClientGetsThePoolValueTheGrpcApiGets) {
 
   // Fractional quantities from the kubernetes-resources source (exact nanocores summed):
   // 250123456n + 1m + 750m over 2 pods.
+  std::string cpu_total;
   ASSERT_TRUE(Eventually([&] {
-    return Value("poolscaler-source-lag", "source=web-usage,measure=cpu_total") == "1001123456n";
-  }, kWait));
+    cpu_total = Value("poolscaler-source-lag", "source=web-usage,measure=cpu_total", &why);
+    return cpu_total == "1001123456n";
+  }, kWait)) << cpu_total << " " << why;
   EXPECT_EQ(Value("poolscaler-source-lag", "source=web-usage,measure=cpu"), "500561728n");
   EXPECT_EQ(Value("poolscaler-source-lag", "source=web-usage,measure=pods"), "2");
   std::printf("[figures] external metrics: first value 12 after %.0f ms from start; 5/5 "
