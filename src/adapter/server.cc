@@ -64,7 +64,9 @@ absl::Status CheckOptions(const Options& o) {
   }
   for (const std::string& name : o.allowed_names) {
     if (name.empty()) {
-      return absl::InvalidArgumentError(fmt::format("{}: empty name in the list", kFlagAllowedNames));
+      return absl::InvalidArgumentError(fmt::format(
+          "{}: an empty name in the list (leave the option out to allow any name)",
+          kFlagAllowedNames));
     }
   }
   if (o.tls_refresh < std::chrono::seconds(1)) {

@@ -116,7 +116,7 @@ absl::StatusOr<PoolAnswer> ScalerCore::PoolByName(const std::string& name) const
   if (!pool) return absl::NotFoundError(fmt::format("pool {} is not in the config", Quote(name)));
   absl::StatusOr<pools::PoolState> st = Decided(*deps_.table, pool->name);
   if (!st.ok()) return st.status();
-  return PoolAnswer{ServedValue(*st, /*raw=*/false), st->decision.active, st->decided_at};
+  return PoolAnswer{ServedValue(*st, /*raw=*/false), st->decided_at};
 }
 
 absl::StatusOr<bool> ScalerCore::IsActive(const Metadata& metadata) {
