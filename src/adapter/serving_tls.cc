@@ -163,6 +163,7 @@ absl::StatusOr<std::unique_ptr<ServingTls>> ServingTls::Load(Files files, Hooks 
 }
 
 absl::Status ServingTls::Reload() {
+  std::lock_guard reload_lock(reload_mu_);
   absl::StatusOr<Contents> contents = ReadAll(files_);
   // An unreadable file counts as a change once (its path stands in for the content).
   const std::string fingerprint =

@@ -1,9 +1,10 @@
 // Who gets into the external metrics API: only a client certificate from the requestheader
 // (front-proxy) CA with an allowed CN and an X-Remote-User header; no certificate, a bearer token,
 // another CA's certificate (the serving CA's too), another CN or no user are refused (a TLS
-// failure or 401 Status) and counted. Health checks need no certificate; a renewed serving
-// certificate is served without a restart; bad options fail start-up naming the option and file;
-// the `serve` command's flags reach the adapter.
+// failure or 401 Status) and counted. Health checks need no certificate; a broken serving
+// certificate file keeps the last good one, a renewed one is served without a restart; bad
+// options fail start-up naming the option and file; the `serve` command's flags reach the
+// adapter.
 #include <csignal>
 #include <cstdio>
 
@@ -80,6 +81,17 @@ TEST_F(ExternalMetricsAuthTest, RenewedServingCertificateIsServedWithoutARestart
   StartScaler(kConfig);
   const std::string version = "/apis/external.metrics.k8s.io/v1beta1";
   ASSERT_TRUE(Get(version, Aggregator()));
+  // A broken file is reported and the last good certificate stays in use.
+  const std::string good_cert = pki_.Pem("adapter.crt");
+  dir_.Write("adapter.crt", "not a certificate\n");
+  EXPECT_TRUE(Eventually([&] {
+    return MetricValue("poolscaler_external_metrics_tls_reloads_total{result=\"failure\"}") >= 1;
+  }, kWait));
+  httplib::Result still = Get(version, Aggregator(), "serving.crt");
+  ASSERT_TRUE(still) << "the last good certificate is no longer served";
+  EXPECT_EQ(still->status, 200);
+  dir_.Write("adapter.crt", good_cert);
+
   pki_.Ca("serving2");
   pki_.Leaf("adapter2", "serving2", /*server=*/true);
   for (const char* ext : {".key", ".crt"}) {  // replaced by rename, as a Secret volume updates

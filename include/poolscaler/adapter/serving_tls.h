@@ -70,6 +70,7 @@ class ServingTls {
 
   const Files files_;
   const Hooks hooks_;
+  std::mutex reload_mu_;  // one Reload at a time, so an older read never replaces a newer one
   mutable std::mutex mu_;
   std::shared_ptr<const Material> current_;  // guarded by mu_; never null after Load
   std::string last_fingerprint_;             // guarded by mu_: of the files last tried
