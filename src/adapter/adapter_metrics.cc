@@ -53,9 +53,9 @@ void AdapterMetrics::ClientRejected(const std::string& why) {
     ++rejected_unlogged_;
     return;
   }
-  log::Warn("external metrics API: client certificate refused",
-            {{"reason", why},
-             {"refused_unlogged", fmt::format("{}", rejected_unlogged_.exchange(0))}});
+  log::Warn(
+      "external metrics API: client certificate refused",
+      {{"reason", why}, {"refused_unlogged", fmt::format("{}", rejected_unlogged_.exchange(0))}});
 }
 
 }  // namespace poolscaler::adapter

@@ -55,7 +55,8 @@ absl::StatusOr<ApiPath> ParseApiPath(std::string_view path) {
   if (!IsNamespaceName(parts[4])) {
     return absl::InvalidArgumentError(fmt::format(
         "namespace {} is not a valid namespace name (a DNS-1123 label: a-z, 0-9 and '-', at most "
-        "63 characters)", Quote(parts[4])));
+        "63 characters)",
+        Quote(parts[4])));
   }
   out.kind = ApiPath::Kind::kMetric;
   out.namespace_name = std::string(parts[4]);

@@ -61,7 +61,9 @@ class Parser {
       out.push_back(std::move(*r));
       SkipBlanks();
       if (AtEnd()) return out;
-      if (text_[pos_] != ',') return Error(fmt::format("expected \",\" or the end, found {}", Found()));
+      if (text_[pos_] != ',') {
+        return Error(fmt::format("expected \",\" or the end, found {}", Found()));
+      }
       ++pos_;
     }
   }
@@ -102,8 +104,10 @@ class Parser {
     }
     if (!IsLabelKey(key)) {
       pos_ = at;
-      return Error(fmt::format("{} is not a valid label key ([prefix/]name, name at most 63 "
-                               "characters: alphanumerics and -_. inside)", Quote(key)));
+      return Error(
+          fmt::format("{} is not a valid label key ([prefix/]name, name at most 63 "
+                      "characters: alphanumerics and -_. inside)",
+                      Quote(key)));
     }
     return std::string(key);
   }
@@ -114,8 +118,10 @@ class Parser {
     std::string_view value = Identifier();
     if (!IsLabelValue(value)) {
       pos_ = at;
-      return Error(fmt::format("{} is not a valid label value (at most 63 characters, "
-                               "alphanumeric at both ends, -_. inside)", Quote(value)));
+      return Error(
+          fmt::format("{} is not a valid label value (at most 63 characters, "
+                      "alphanumeric at both ends, -_. inside)",
+                      Quote(value)));
     }
     return std::string(value);
   }
@@ -147,8 +153,8 @@ class Parser {
       std::string_view word = Identifier();
       if (word != "in" && word != "notin") {
         pos_ = op_at;
-        return Error(fmt::format("expected =, ==, !=, in or notin after {}, found {}",
-                                 Quote(r.key), word.empty() ? Found() : Quote(word)));
+        return Error(fmt::format("expected =, ==, !=, in or notin after {}, found {}", Quote(r.key),
+                                 word.empty() ? Found() : Quote(word)));
       }
       r.op = word == "in" ? Requirement::Op::kIn : Requirement::Op::kNotIn;
       return Set(std::move(r));

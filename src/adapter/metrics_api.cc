@@ -15,8 +15,8 @@ namespace {
 // A served metric: the label that picks its series and the labels that may narrow it.
 struct MetricDef {
   const char* name;
-  const char* required;                 // "pool" / "source"
-  std::vector<std::string> optional;    // e.g. "measure"
+  const char* required;               // "pool" / "source"
+  std::vector<std::string> optional;  // e.g. "measure"
 };
 
 const std::vector<MetricDef>& Defs() {
@@ -59,29 +59,29 @@ absl::StatusOr<std::map<std::string, std::string>> Identify(
     bool known = r.key == def.required ||
                  std::find(def.optional.begin(), def.optional.end(), r.key) != def.optional.end();
     if (!known) {
-      return absl::InvalidArgumentError(fmt::format(
-          "labelSelector: {} series have no label {} (their labels: {})", def.name, Quote(r.key),
-          carried));
+      return absl::InvalidArgumentError(
+          fmt::format("labelSelector: {} series have no label {} (their labels: {})", def.name,
+                      Quote(r.key), carried));
     }
-    bool one_value = r.op == Requirement::Op::kEquals ||
-                     (r.op == Requirement::Op::kIn && r.values.size() == 1);
+    bool one_value =
+        r.op == Requirement::Op::kEquals || (r.op == Requirement::Op::kIn && r.values.size() == 1);
     if (!one_value) {
-      return absl::InvalidArgumentError(fmt::format(
-          "labelSelector: {} selects by {}=VALUE only, not {}", def.name, r.key,
-          Quote(r.ToString())));
+      return absl::InvalidArgumentError(
+          fmt::format("labelSelector: {} selects by {}=VALUE only, not {}", def.name, r.key,
+                      Quote(r.ToString())));
     }
     auto [it, inserted] = ids.emplace(r.key, r.values.front());
     if (!inserted && it->second != r.values.front()) {
-      return absl::InvalidArgumentError(fmt::format(
-          "labelSelector: {}={} and {}={} select nothing together", r.key, it->second, r.key,
-          r.values.front()));
+      return absl::InvalidArgumentError(
+          fmt::format("labelSelector: {}={} and {}={} select nothing together", r.key, it->second,
+                      r.key, r.values.front()));
     }
   }
   auto it = ids.find(def.required);
   if (it == ids.end() || it->second.empty()) {
-    return absl::InvalidArgumentError(fmt::format(
-        "{} needs a label selector naming one {}: {} (got {})", def.name, def.required, usage,
-        Quote(*text)));
+    return absl::InvalidArgumentError(
+        fmt::format("{} needs a label selector naming one {}: {} (got {})", def.name, def.required,
+                    usage, Quote(*text)));
   }
   return ids;
 }
@@ -138,7 +138,8 @@ ApiResponse ExternalMetricsApi::Metric(const std::string& metric,
     std::string served;
     for (const std::string& n : MetricNames()) served += (served.empty() ? "" : ", ") + n;
     return Error(absl::NotFoundError(fmt::format("metric {} is not served by poolscaler (it serves "
-                                                 "{})", Quote(metric), served)),
+                                                 "{})",
+                                                 Quote(metric), served)),
                  "other", wanted.substr(0, 253));
   }
   absl::StatusOr<std::map<std::string, std::string>> ids = Identify(*def, selector);
@@ -178,8 +179,8 @@ absl::StatusOr<MetricItem> ExternalMetricsApi::SourceLag(
   if (!v.ok()) return v.status();
   absl::StatusOr<std::string> value = QuantityText(v->value);
   if (!value.ok()) return value.status();
-  return MetricItem{kSourceLag, {{"measure", measure}, {"source", name}}, Wall(v->taken_at),
-                    std::move(*value)};
+  return MetricItem{
+      kSourceLag, {{"measure", measure}, {"source", name}}, Wall(v->taken_at), std::move(*value)};
 }
 
 }  // namespace poolscaler::adapter

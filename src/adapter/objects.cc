@@ -16,9 +16,7 @@ std::string Dump(const Json& j) {
   return j.dump(-1, ' ', /*ensure_ascii=*/false, Json::error_handler_t::replace);
 }
 
-Json GroupVersion() {
-  return Json{{"groupVersion", kGroupVersion}, {"version", kVersionName}};
-}
+Json GroupVersion() { return Json{{"groupVersion", kGroupVersion}, {"version", kVersionName}}; }
 
 Json Group() {
   return Json{{"name", kGroupName},
@@ -29,7 +27,8 @@ Json Group() {
 }  // namespace
 
 std::string ApiGroupListJson() {
-  return Dump(Json{{"kind", "APIGroupList"}, {"apiVersion", "v1"}, {"groups", Json::array({Group()})}});
+  return Dump(
+      Json{{"kind", "APIGroupList"}, {"apiVersion", "v1"}, {"groups", Json::array({Group()})}});
 }
 
 std::string ApiGroupJson() {
@@ -70,13 +69,11 @@ std::string ExternalMetricValueListJson(const std::vector<MetricItem>& items) {
 }
 
 std::string StatusJson(int http_code, std::string_view message, std::string_view metric) {
-  Json j{{"kind", "Status"},
-         {"apiVersion", "v1"},
-         {"metadata", Json::object()},
-         {"status", "Failure"},
-         {"message", message},
-         {"reason", StatusReason(http_code)}};
-  if (!metric.empty()) j["details"] = Json{{"name", metric}, {"group", kGroupName}, {"kind", metric}};
+  Json j{{"kind", "Status"},    {"apiVersion", "v1"}, {"metadata", Json::object()},
+         {"status", "Failure"}, {"message", message}, {"reason", StatusReason(http_code)}};
+  if (!metric.empty()) {
+    j["details"] = Json{{"name", metric}, {"group", kGroupName}, {"kind", metric}};
+  }
   j["code"] = http_code;
   return Dump(j);
 }
@@ -106,8 +103,8 @@ int HttpCodeOf(absl::StatusCode code) {
 }
 
 std::string Rfc3339(std::chrono::system_clock::time_point t) {
-  std::time_t seconds = std::chrono::system_clock::to_time_t(
-      std::chrono::floor<std::chrono::seconds>(t));
+  std::time_t seconds =
+      std::chrono::system_clock::to_time_t(std::chrono::floor<std::chrono::seconds>(t));
   std::tm utc{};
   gmtime_r(&seconds, &utc);
   return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", utc.tm_year + 1900, utc.tm_mon + 1,

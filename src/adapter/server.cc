@@ -47,26 +47,27 @@ absl::Status CheckOptions(const Options& o) {
       !o.tls.cert_file.empty() || !o.tls.key_file.empty() || !o.tls.client_ca_file.empty();
   if (!o.enabled()) {
     if (any_file || !o.allowed_names.empty()) {
-      return absl::InvalidArgumentError(fmt::format(
-          "{}, {}, {} and {} need {}", kFlagTlsCert, kFlagTlsKey, kFlagClientCa,
-          kFlagAllowedNames, kFlagListen));
+      return absl::InvalidArgumentError(fmt::format("{}, {}, {} and {} need {}", kFlagTlsCert,
+                                                    kFlagTlsKey, kFlagClientCa, kFlagAllowedNames,
+                                                    kFlagListen));
     }
     return absl::OkStatus();
   }
-  for (auto [flag, path] : {std::pair{kFlagTlsCert, &o.tls.cert_file},
-                            std::pair{kFlagTlsKey, &o.tls.key_file},
-                            std::pair{kFlagClientCa, &o.tls.client_ca_file}}) {
+  for (auto [flag, path] :
+       {std::pair{kFlagTlsCert, &o.tls.cert_file}, std::pair{kFlagTlsKey, &o.tls.key_file},
+        std::pair{kFlagClientCa, &o.tls.client_ca_file}}) {
     if (path->empty()) {
-      return absl::InvalidArgumentError(fmt::format(
-          "{} needs {}: the external metrics API is served over HTTPS only, to the "
-          "kube-apiserver's front-proxy client certificate", kFlagListen, flag));
+      return absl::InvalidArgumentError(
+          fmt::format("{} needs {}: the external metrics API is served over HTTPS only, to the "
+                      "kube-apiserver's front-proxy client certificate",
+                      kFlagListen, flag));
     }
   }
   for (const std::string& name : o.allowed_names) {
     if (name.empty()) {
-      return absl::InvalidArgumentError(fmt::format(
-          "{}: an empty name in the list (leave the option out to allow any name)",
-          kFlagAllowedNames));
+      return absl::InvalidArgumentError(
+          fmt::format("{}: an empty name in the list (leave the option out to allow any name)",
+                      kFlagAllowedNames));
     }
   }
   if (o.tls_refresh < std::chrono::seconds(1)) {
@@ -93,14 +94,14 @@ absl::Status ExternalMetricsServer::Start() {
   absl::StatusOr<HostPort> addr = ParseHostPort(kFlagListen, options_.listen, /*allow_zero=*/true);
   if (!addr.ok()) return addr.status();
   std::shared_ptr<AdapterMetrics> m = metrics_;
-  absl::StatusOr<std::unique_ptr<ServingTls>> tls = ServingTls::Load(
-      options_.tls, {[m](bool ok) { m->TlsReloaded(ok); },
-                     [m](const std::string& why) { m->ClientRejected(why); }});
+  absl::StatusOr<std::unique_ptr<ServingTls>> tls =
+      ServingTls::Load(options_.tls, {[m](bool ok) { m->TlsReloaded(ok); },
+                                      [m](const std::string& why) { m->ClientRejected(why); }});
   if (!tls.ok()) return tls.status();
   tls_ = std::move(*tls);
 
-  server_ = std::make_unique<httplib::SSLServer>(
-      [this](SSL_CTX& ctx) { return tls_->Configure(ctx); });
+  server_ =
+      std::make_unique<httplib::SSLServer>([this](SSL_CTX& ctx) { return tls_->Configure(ctx); });
   if (!server_->is_valid()) {
     return absl::InternalError("cannot set up OpenSSL for the external metrics API");
   }
@@ -118,13 +119,13 @@ absl::Status ExternalMetricsServer::Start() {
   if (addr->port == 0) {
     port_ = server_->bind_to_any_port(host);
     if (port_ <= 0) {
-      return absl::UnavailableError(fmt::format("{}: cannot listen on {}", kFlagListen,
-                                                options_.listen));
+      return absl::UnavailableError(
+          fmt::format("{}: cannot listen on {}", kFlagListen, options_.listen));
     }
   } else {
     if (!server_->bind_to_port(host, addr->port)) {
-      return absl::UnavailableError(fmt::format("{}: cannot listen on {} (address in use?)",
-                                                kFlagListen, options_.listen));
+      return absl::UnavailableError(
+          fmt::format("{}: cannot listen on {} (address in use?)", kFlagListen, options_.listen));
     }
     port_ = addr->port;
   }
@@ -196,8 +197,8 @@ absl::Status ExternalMetricsServer::Authenticate(const httplib::Request& req) co
   const std::string cn = CommonName(cert.get());
   const std::vector<std::string>& allowed = options_.allowed_names;
   if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), cn) == allowed.end()) {
-    return absl::UnauthenticatedError(fmt::format(
-        "client certificate CN {} is not one of {}", Quote(cn), kFlagAllowedNames));
+    return absl::UnauthenticatedError(
+        fmt::format("client certificate CN {} is not one of {}", Quote(cn), kFlagAllowedNames));
   }
   if (req.get_header_value("X-Remote-User").empty()) {
     return absl::UnauthenticatedError(
@@ -213,7 +214,9 @@ ApiResponse ExternalMetricsServer::Answer(const httplib::Request& req, std::stri
     if (!IsRead(req.method)) return {405, "method not allowed\n", "health"};
     if (path->health == "readyz") {
       absl::Status st = ready_ ? ready_() : absl::OkStatus();
-      if (!st.ok()) return {503, fmt::format("not ready: {}\n", std::string(st.message())), "health"};
+      if (!st.ok()) {
+        return {503, fmt::format("not ready: {}\n", std::string(st.message())), "health"};
+      }
     }
     return {200, "ok\n", "health"};
   }
@@ -224,7 +227,8 @@ ApiResponse ExternalMetricsServer::Answer(const httplib::Request& req, std::stri
   if (!IsRead(req.method)) {
     return {405,
             StatusJson(405, fmt::format("method {} is not allowed: the external metrics API is "
-                                        "read-only (GET)", Quote(req.method))),
+                                        "read-only (GET)",
+                                        Quote(req.method))),
             "other"};
   }
   std::optional<std::string> selector;
@@ -244,12 +248,13 @@ void ExternalMetricsServer::Handle(const httplib::Request& req, httplib::Respons
     out = {500, StatusJson(500, "internal error"), "other"};
   }
   res.status = out.code;
-  res.set_content(out.body, out.resource == "health" ? "text/plain; charset=utf-8"
-                                                     : "application/json");
+  res.set_content(out.body,
+                  out.resource == "health" ? "text/plain; charset=utf-8" : "application/json");
   metrics_->Request(out.code, out.resource);
-  log::Debug("external metrics API request",
-             {{"method", req.method}, {"path", Quote(req.path)}, {"code", fmt::format("{}", out.code)},
-              {"user", user}});
+  log::Debug("external metrics API request", {{"method", req.method},
+                                              {"path", Quote(req.path)},
+                                              {"code", fmt::format("{}", out.code)},
+                                              {"user", user}});
 }
 
 }  // namespace poolscaler::adapter

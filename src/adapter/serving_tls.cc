@@ -15,10 +15,10 @@ namespace poolscaler::adapter {
 // The parsed files. Owns one reference to each OpenSSL object; handshakes take their own.
 struct ServingTls::Material {
   X509* leaf = nullptr;
-  STACK_OF(X509)* chain = nullptr;  // intermediates after the leaf (may be empty)
+  STACK_OF(X509) * chain = nullptr;  // intermediates after the leaf (may be empty)
   EVP_PKEY* key = nullptr;
   X509_STORE* client_ca = nullptr;
-  STACK_OF(X509_NAME)* client_ca_names = nullptr;  // sent in the CertificateRequest
+  STACK_OF(X509_NAME) * client_ca_names = nullptr;  // sent in the CertificateRequest
 
   Material() = default;
   Material(const Material&) = delete;
@@ -110,8 +110,8 @@ absl::StatusOr<std::shared_ptr<const ServingTls::Material>> Parse(const ServingT
   BIO_free(bio);
   ERR_clear_error();
   if (!m->key) {
-    return absl::InvalidArgumentError(fmt::format(
-        "{}: \"{}\" holds no unencrypted PEM private key", kFlagTlsKey, f.key_file));
+    return absl::InvalidArgumentError(
+        fmt::format("{}: \"{}\" holds no unencrypted PEM private key", kFlagTlsKey, f.key_file));
   }
   if (X509_check_private_key(m->leaf, m->key) != 1) {
     ERR_clear_error();
@@ -220,15 +220,14 @@ int ServingTls::SelectCertificate(SSL* ssl, void* self) {
 
 int ServingTls::VerifyClient(int preverify_ok, X509_STORE_CTX* store) {
   if (preverify_ok == 1) return 1;
-  auto* ssl = static_cast<SSL*>(
-      X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
-  auto* self = ssl ? static_cast<ServingTls*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), 0))
-                   : nullptr;
+  auto* ssl =
+      static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  auto* self =
+      ssl ? static_cast<ServingTls*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), 0)) : nullptr;
   if (self && self->hooks_.client_rejected) {
-    self->hooks_.client_rejected(
-        fmt::format("{} (certificate {})",
-                    X509_verify_cert_error_string(X509_STORE_CTX_get_error(store)),
-                    Subject(X509_STORE_CTX_get_current_cert(store))));
+    self->hooks_.client_rejected(fmt::format(
+        "{} (certificate {})", X509_verify_cert_error_string(X509_STORE_CTX_get_error(store)),
+        Subject(X509_STORE_CTX_get_current_cert(store))));
   }
   return 0;  // the first failure ends the handshake, so each refused client is reported once
 }

@@ -62,7 +62,8 @@ struct World {
       pools::PoolDefinition def{p.name, p.name, p.metric_name, false, p.params, {}};
       for (const config::SignalSpec& s : p.signals) {
         def.signals.push_back({s.Name(), cfg->FindSource(s.source)->Key(), s.measure,
-                               s.lag_threshold, s.activation_lag_threshold, s.kind, s.pods_measure});
+                               s.lag_threshold, s.activation_lag_threshold, s.kind,
+                               s.pods_measure});
       }
       defs.push_back(std::move(def));
     }
@@ -70,10 +71,11 @@ struct World {
       store.Register(s.Key(), s.name, s.Describe(), std::chrono::hours(1000000));
     }
     const TimePoint now = RealClock::Instance().Now();
-    store.Record(cfg->FindSource("orders")->Key(),
-                 sources::Reading{{{"outstanding", 58}, {"pending", 3}, {"undelivered", 55},
-                                   {"length", 60}}, ""},
-                 now, {});
+    store.Record(
+        cfg->FindSource("orders")->Key(),
+        sources::Reading{{{"outstanding", 58}, {"pending", 3}, {"undelivered", 55}, {"length", 60}},
+                         ""},
+        now, {});
     store.Record(cfg->FindSource("usage")->Key(), sources::Reading{{{"value", 1.0 / 3}}, ""}, now,
                  {});
     table.SetConfigPools(std::move(defs));
@@ -82,7 +84,8 @@ struct World {
   std::shared_ptr<const config::Config> cfg;
   sampler::SampleStore store;
   pools::PoolTable table;
-  server::ScalerCore core{{[this] { return cfg; }, nullptr, &table, &store, &RealClock::Instance()}};
+  server::ScalerCore core{
+      {[this] { return cfg; }, nullptr, &table, &store, &RealClock::Instance()}};
   adapter::ExternalMetricsApi api{{&core, [this] { return cfg; }, &store, &RealClock::Instance()}};
 };
 

@@ -43,9 +43,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const std::string& v : r.values) FUZZ_CHECK(IsLabelValue(v), v);
     switch (r.op) {
       case Requirement::Op::kEquals:
-      case Requirement::Op::kNotEquals:
-        FUZZ_CHECK(r.values.size() == 1, r.ToString());
-        break;
+      case Requirement::Op::kNotEquals: FUZZ_CHECK(r.values.size() == 1, r.ToString()); break;
       case Requirement::Op::kIn:
       case Requirement::Op::kNotIn:
         FUZZ_CHECK(!r.values.empty(), r.ToString());
@@ -56,9 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                    r.ToString());
         break;
       case Requirement::Op::kExists:
-      case Requirement::Op::kDoesNotExist:
-        FUZZ_CHECK(r.values.empty(), r.ToString());
-        break;
+      case Requirement::Op::kDoesNotExist: FUZZ_CHECK(r.values.empty(), r.ToString()); break;
     }
   }
   absl::StatusOr<LabelSelector> again = LabelSelector::Parse(s->ToString());

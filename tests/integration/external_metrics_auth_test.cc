@@ -21,10 +21,12 @@ using ExternalMetricsAuthTest = ExternalMetricsFixture;
 TEST_F(ExternalMetricsAuthTest, OnlyFrontProxyCertificatesWithAUserGetIn) {
   StartScaler(kConfig);
   const std::string version = "/apis/external.metrics.k8s.io/v1beta1";
-  ASSERT_TRUE(Eventually([&] {
-    httplib::Result r = Get(version, Aggregator());
-    return r && r->status == 200;
-  }, kWait));
+  ASSERT_TRUE(Eventually(
+      [&] {
+        httplib::Result r = Get(version, Aggregator());
+        return r && r->status == 200;
+      },
+      kWait));
 
   // No client certificate: 401 Status (health checks need none).
   json none = ParseStatus(Get(version, Caller()), 401);
@@ -66,15 +68,15 @@ TEST_F(ExternalMetricsAuthTest, OnlyFrontProxyCertificatesWithAUserGetIn) {
   // And the client must be able to check the server: one not trusting the serving CA fails.
   EXPECT_FALSE(Get(version, Aggregator(), "rogue.crt"));
 
-  EXPECT_GE(MetricValue(
-                "poolscaler_external_metrics_requests_total{code=\"401\",resource=\"other\"}"),
-            4);
+  EXPECT_GE(
+      MetricValue("poolscaler_external_metrics_requests_total{code=\"401\",resource=\"other\"}"),
+      4);
   EXPECT_GE(MetricValue(
                 "poolscaler_external_metrics_requests_total{code=\"200\",resource=\"discovery\"}"),
             1);
-  EXPECT_GE(MetricValue(
-                "poolscaler_external_metrics_requests_total{code=\"200\",resource=\"health\"}"),
-            3);
+  EXPECT_GE(
+      MetricValue("poolscaler_external_metrics_requests_total{code=\"200\",resource=\"health\"}"),
+      3);
 }
 
 TEST_F(ExternalMetricsAuthTest, RenewedServingCertificateIsServedWithoutARestart) {
@@ -84,9 +86,12 @@ TEST_F(ExternalMetricsAuthTest, RenewedServingCertificateIsServedWithoutARestart
   // A broken file is reported and the last good certificate stays in use.
   const std::string good_cert = pki_.Pem("adapter.crt");
   dir_.Write("adapter.crt", "not a certificate\n");
-  EXPECT_TRUE(Eventually([&] {
-    return MetricValue("poolscaler_external_metrics_tls_reloads_total{result=\"failure\"}") >= 1;
-  }, kWait));
+  EXPECT_TRUE(Eventually(
+      [&] {
+        return MetricValue("poolscaler_external_metrics_tls_reloads_total{result=\"failure\"}") >=
+               1;
+      },
+      kWait));
   httplib::Result still = Get(version, Aggregator(), "serving.crt");
   ASSERT_TRUE(still) << "the last good certificate is no longer served";
   EXPECT_EQ(still->status, 200);
@@ -99,10 +104,13 @@ TEST_F(ExternalMetricsAuthTest, RenewedServingCertificateIsServedWithoutARestart
                           pki_.Path(std::string("adapter") + ext).c_str()),
               0);
   }
-  EXPECT_TRUE(Eventually([&] {
-    httplib::Result r = Get(version, Aggregator(), "serving2.crt");
-    return r && r->status == 200;
-  }, kWait)) << "the renewed certificate was never served";
+  EXPECT_TRUE(Eventually(
+      [&] {
+        httplib::Result r = Get(version, Aggregator(), "serving2.crt");
+        return r && r->status == 200;
+      },
+      kWait))
+      << "the renewed certificate was never served";
   EXPECT_FALSE(Get(version, Aggregator(), "serving.crt")) << "the old certificate is still served";
   EXPECT_GE(MetricValue("poolscaler_external_metrics_tls_reloads_total{result=\"success\"}"), 1);
 }
@@ -114,8 +122,9 @@ TEST_F(ExternalMetricsAuthTest, BadOptionsFailStartNamingTheOption) {
   o.external_metrics.listen = "127.0.0.1:0";
   o.external_metrics.tls = {pki_.Path("adapter.crt"), pki_.Path("adapter.key"), ""};
   absl::Status st = runtime::Runtime(o).Start();
-  EXPECT_THAT(std::string(st.message()),
-              HasSubstr("--external-metrics-listen needs --external-metrics-requestheader-client-ca"));
+  EXPECT_THAT(
+      std::string(st.message()),
+      HasSubstr("--external-metrics-listen needs --external-metrics-requestheader-client-ca"));
   o.external_metrics.tls = {pki_.Path("adapter.crt"), pki_.Path("aggregator.key"),
                             pki_.Path("front-proxy.crt")};
   st = runtime::Runtime(o).Start();
@@ -126,9 +135,9 @@ TEST_F(ExternalMetricsAuthTest, BadOptionsFailStartNamingTheOption) {
   o.external_metrics.tls = {pki_.Path("adapter.key"), pki_.Path("adapter.key"),
                             pki_.Path("front-proxy.crt")};
   st = runtime::Runtime(o).Start();
-  EXPECT_THAT(std::string(st.message()), HasSubstr("--external-metrics-tls-cert: \"" +
-                                                       pki_.Path("adapter.key") +
-                                                       "\" holds no PEM certificate"));
+  EXPECT_THAT(std::string(st.message()),
+              HasSubstr("--external-metrics-tls-cert: \"" + pki_.Path("adapter.key") +
+                        "\" holds no PEM certificate"));
   o.external_metrics = {};
   o.external_metrics.tls.cert_file = pki_.Path("adapter.crt");
   st = runtime::Runtime(o).Start();
@@ -139,19 +148,21 @@ TEST_F(ExternalMetricsAuthTest, ServeFlagsConfigureTheAdapter) {
   const int port = FreeLoopbackPort();
   ASSERT_GT(port, 0);
   Process serve({POOLSCALER_BINARY, "serve", "--grpc-plaintext", "--grpc-listen", "127.0.0.1:0",
-                 "--http-listen", "127.0.0.1:0",
-                 "--external-metrics-listen", "127.0.0.1:" + std::to_string(port),
-                 "--external-metrics-tls-cert", pki_.Path("adapter.crt"),
-                 "--external-metrics-tls-key", pki_.Path("adapter.key"),
+                 "--http-listen", "127.0.0.1:0", "--external-metrics-listen",
+                 "127.0.0.1:" + std::to_string(port), "--external-metrics-tls-cert",
+                 pki_.Path("adapter.crt"), "--external-metrics-tls-key", pki_.Path("adapter.key"),
                  "--external-metrics-requestheader-client-ca", pki_.Path("front-proxy.crt"),
                  "--external-metrics-requestheader-allowed-names", "aggregator,front-proxy-client",
                  "--external-metrics-tls-refresh", "2s"},
                 dir_.path());
   const std::string version = "/apis/external.metrics.k8s.io/v1beta1";
-  ASSERT_TRUE(Eventually([&] {
-    httplib::Result r = GetFrom(port, version, Aggregator());
-    return r && r->status == 200;
-  }, kWait)) << serve.Stderr();
+  ASSERT_TRUE(Eventually(
+      [&] {
+        httplib::Result r = GetFrom(port, version, Aggregator());
+        return r && r->status == 200;
+      },
+      kWait))
+      << serve.Stderr();
   json cn = ParseStatus(GetFrom(port, version, With("stranger")), 401);
   EXPECT_THAT(cn["message"].get<std::string>(), HasSubstr("CN \"someone-else\""));
   EXPECT_FALSE(GetFrom(port, version, With("intruder")));

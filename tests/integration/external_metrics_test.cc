@@ -20,11 +20,11 @@ TEST_F(ExternalMetricsTest, FrontProxyClientGetsThePoolValueTheGrpcApiGets) {
   StartScaler(kConfig);
   const auto started = std::chrono::steady_clock::now();
   std::string why;
-  ASSERT_TRUE(Eventually([&] { return Value("poolscaler-pool-desired", "pool=workers", &why) == "12"; },
-                         kWait))
+  ASSERT_TRUE(Eventually(
+      [&] { return Value("poolscaler-pool-desired", "pool=workers", &why) == "12"; }, kWait))
       << why;
-  const double first_ms = std::chrono::duration<double, std::milli>(
-                              std::chrono::steady_clock::now() - started).count();
+  const double first_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   // Same moment: an adapter read, a gRPC read, an adapter read; when both adapter reads agree
   // the gRPC answer in between must be that number.
   int agreed = 0;
@@ -42,8 +42,8 @@ TEST_F(ExternalMetricsTest, FrontProxyClientGetsThePoolValueTheGrpcApiGets) {
   // 3000 entries: the lag is the quantity "3k"; the pool target moves (rate-limited by the
   // default HPA behavior) and the two APIs still agree.
   AddEntries("orders", 2940);
-  ASSERT_TRUE(Eventually([&] { return Value("poolscaler-source-lag", "source=orders") == "3k"; },
-                         kWait));
+  ASSERT_TRUE(
+      Eventually([&] { return Value("poolscaler-source-lag", "source=orders") == "3k"; }, kWait));
   EXPECT_EQ(Value("poolscaler-source-lag", "source=orders,measure=undelivered"), "3k");
   EXPECT_EQ(Value("poolscaler-source-lag", "source=orders,measure=pending"), "0");
   ReadGroup("orders", "workers", 1500);
@@ -51,26 +51,32 @@ TEST_F(ExternalMetricsTest, FrontProxyClientGetsThePoolValueTheGrpcApiGets) {
       [&] { return Value("poolscaler-source-lag", "source=orders,measure=pending") == "1500"; },
       kWait));
   std::string pool_now;
-  ASSERT_TRUE(Eventually([&] {
-    const std::string before = Value("poolscaler-pool-desired", "pool=workers");
-    const double grpc = GrpcValue("workers");
-    pool_now = Value("poolscaler-pool-desired", "pool=workers");
-    return !before.empty() && before == pool_now && before == fmt::format("{}", grpc);
-  }, kWait));
+  ASSERT_TRUE(Eventually(
+      [&] {
+        const std::string before = Value("poolscaler-pool-desired", "pool=workers");
+        const double grpc = GrpcValue("workers");
+        pool_now = Value("poolscaler-pool-desired", "pool=workers");
+        return !before.empty() && before == pool_now && before == fmt::format("{}", grpc);
+      },
+      kWait));
 
   // Fractional quantities from the kubernetes-resources source (exact nanocores summed):
   // 250123456n + 1m + 750m over 2 pods.
   std::string cpu_total;
-  ASSERT_TRUE(Eventually([&] {
-    cpu_total = Value("poolscaler-source-lag", "source=web-usage,measure=cpu_total", &why);
-    return cpu_total == "1001123456n";
-  }, kWait)) << cpu_total << " " << why;
+  ASSERT_TRUE(Eventually(
+      [&] {
+        cpu_total = Value("poolscaler-source-lag", "source=web-usage,measure=cpu_total", &why);
+        return cpu_total == "1001123456n";
+      },
+      kWait))
+      << cpu_total << " " << why;
   EXPECT_EQ(Value("poolscaler-source-lag", "source=web-usage,measure=cpu"), "500561728n");
   EXPECT_EQ(Value("poolscaler-source-lag", "source=web-usage,measure=pods"), "2");
-  std::printf("[figures] external metrics: first value 12 after %.0f ms from start; 5/5 "
-              "adapter-gRPC-adapter reads agreed; lag 3000 -> \"3k\"; pool desired then %s on "
-              "both APIs; cpu_total -> \"1001123456n\"\n",
-              first_ms, pool_now.c_str());
+  std::printf(
+      "[figures] external metrics: first value 12 after %.0f ms from start; 5/5 "
+      "adapter-gRPC-adapter reads agreed; lag 3000 -> \"3k\"; pool desired then %s on "
+      "both APIs; cpu_total -> \"1001123456n\"\n",
+      first_ms, pool_now.c_str());
 }
 
 TEST_F(ExternalMetricsTest, DiscoveryDocumentsParseAndListTheMetrics) {
@@ -101,12 +107,12 @@ TEST_F(ExternalMetricsTest, DiscoveryDocumentsParseAndListTheMetrics) {
   }
   EXPECT_THAT(names, ::testing::ElementsAre("poolscaler-pool-desired", "poolscaler-source-lag"));
 
-  json unknown = ParseStatus(Get(std::string(kMetricPath) + "poolscaler-nope?labelSelector=pool%3Dx",
-                                 Aggregator()), 404);
+  json unknown = ParseStatus(
+      Get(std::string(kMetricPath) + "poolscaler-nope?labelSelector=pool%3Dx", Aggregator()), 404);
   EXPECT_EQ(unknown["reason"], "NotFound");
   EXPECT_THAT(unknown["message"].get<std::string>(), HasSubstr("metric \"poolscaler-nope\""));
-  json no_selector = ParseStatus(Get(std::string(kMetricPath) + "poolscaler-pool-desired",
-                                     Aggregator()), 400);
+  json no_selector =
+      ParseStatus(Get(std::string(kMetricPath) + "poolscaler-pool-desired", Aggregator()), 400);
   EXPECT_EQ(no_selector["reason"], "BadRequest");
   httplib::SSLClient post("127.0.0.1", scaler_->external_metrics_port(),
                           pki_.Path("aggregator.crt"), pki_.Path("aggregator.key"));
@@ -120,26 +126,31 @@ TEST_F(ExternalMetricsTest, StaleSourceIsServiceUnavailableOnBothApis) {
   CreateGroup("orders", "workers");
   AddEntries("orders", 23);
   StartScaler(kConfig);
-  ASSERT_TRUE(Eventually([&] { return Value("poolscaler-pool-desired", "pool=workers") == "5"; },
-                         kWait));
+  ASSERT_TRUE(
+      Eventually([&] { return Value("poolscaler-pool-desired", "pool=workers") == "5"; }, kWait));
   const auto stopped = std::chrono::steady_clock::now();
   redis_->Stop();
-  const std::string lag = std::string(kMetricPath) + "poolscaler-source-lag?labelSelector=source%3Dorders";
-  ASSERT_TRUE(Eventually([&] {
-    httplib::Result r = Get(lag, Aggregator());
-    return r && r->status == 503;
-  }, kWait));
-  const double unavailable_ms = std::chrono::duration<double, std::milli>(
-                                    std::chrono::steady_clock::now() - stopped).count();
+  const std::string lag =
+      std::string(kMetricPath) + "poolscaler-source-lag?labelSelector=source%3Dorders";
+  ASSERT_TRUE(Eventually(
+      [&] {
+        httplib::Result r = Get(lag, Aggregator());
+        return r && r->status == 503;
+      },
+      kWait));
+  const double unavailable_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - stopped).count();
   json stale = ParseStatus(Get(lag, Aggregator()), 503);
   EXPECT_EQ(stale["reason"], "ServiceUnavailable");
   EXPECT_THAT(stale["message"].get<std::string>(), HasSubstr("source orders: failing for"));
-  ASSERT_TRUE(Eventually([&] {
-    httplib::Result r =
-        Get(std::string(kMetricPath) + "poolscaler-pool-desired?labelSelector=pool%3Dworkers",
-            Aggregator());
-    return r && r->status == 503;
-  }, kWait));
+  ASSERT_TRUE(Eventually(
+      [&] {
+        httplib::Result r =
+            Get(std::string(kMetricPath) + "poolscaler-pool-desired?labelSelector=pool%3Dworkers",
+                Aggregator());
+        return r && r->status == 503;
+      },
+      kWait));
   externalscaler::GetMetricsResponse out;
   grpc::Status grpc = keda_->GetMetrics(KedaClient::Ref({{"pool", "workers"}}), "", &out);
   EXPECT_EQ(grpc.error_code(), grpc::StatusCode::UNAVAILABLE);

@@ -15,11 +15,11 @@ inline constexpr char kGroupVersion[] = "external.metrics.k8s.io/v1beta1";
 
 struct ApiPath {
   enum class Kind {
-    kHealth,      // /healthz, /livez, /readyz
-    kApis,        // /apis: APIGroupList
-    kGroup,       // /apis/external.metrics.k8s.io: APIGroup
-    kVersion,     // /apis/external.metrics.k8s.io/v1beta1: APIResourceList
-    kMetric,      // /apis/external.metrics.k8s.io/v1beta1/namespaces/{ns}/{metric}
+    kHealth,   // /healthz, /livez, /readyz
+    kApis,     // /apis: APIGroupList
+    kGroup,    // /apis/external.metrics.k8s.io: APIGroup
+    kVersion,  // /apis/external.metrics.k8s.io/v1beta1: APIResourceList
+    kMetric,   // /apis/external.metrics.k8s.io/v1beta1/namespaces/{ns}/{metric}
   };
   Kind kind = Kind::kApis;
   std::string health;          // kHealth: "healthz", "livez" or "readyz"

@@ -21,8 +21,8 @@ struct MetricItem {
   std::string value;  // a Kubernetes quantity in canonical text ("1500m", "12", "3k")
 };
 
-std::string ApiGroupListJson();   // GET /apis
-std::string ApiGroupJson();       // GET /apis/external.metrics.k8s.io
+std::string ApiGroupListJson();  // GET /apis
+std::string ApiGroupJson();      // GET /apis/external.metrics.k8s.io
 // GET /apis/external.metrics.k8s.io/v1beta1: one namespaced resource per metric name, kind
 // ExternalMetricValueList, verb get.
 std::string ApiResourceListJson(const std::vector<std::string>& metric_names);

@@ -15,7 +15,7 @@ namespace poolscaler::adapter {
 struct Options {
   std::string listen;  // "host:port" (port 0: any); empty: no external metrics API
   ServingTls::Files tls;
-  std::vector<std::string> allowed_names;  // client certificate CNs allowed; empty: any
+  std::vector<std::string> allowed_names;           // client certificate CNs allowed; empty: any
   Duration tls_refresh = std::chrono::seconds(10);  // how often the files are re-read
 
   bool enabled() const { return !listen.empty(); }

@@ -39,7 +39,7 @@ class ServingTls {
     std::string client_ca_file;  // PEM: the requestheader client CA bundle
   };
   struct Hooks {
-    std::function<void(bool ok)> reloaded;         // after a changed file was (not) taken
+    std::function<void(bool ok)> reloaded;  // after a changed file was (not) taken
     std::function<void(const std::string& why)> client_rejected;  // a handshake refused
   };
 
@@ -59,7 +59,7 @@ class ServingTls {
   // How many times a new set was taken (1 after Load).
   uint64_t generation() const { return generation_.load(); }
 
- // The parsed files (opaque outside serving_tls.cc).
+  // The parsed files (opaque outside serving_tls.cc).
   struct Material;
 
  private:

@@ -37,14 +37,13 @@ TEST(ApiPathTest, Metric) {
 }
 
 TEST(ApiPathTest, EverythingElseIsNotFound) {
-  for (const char* path : {"", "apis", "/", "/api", "/apis/metrics.k8s.io",
-                           "/apis/external.metrics.k8s.io/v1", "/apis//external.metrics.k8s.io",
-                           "/apis/external.metrics.k8s.io/v1beta1/namespaces",
-                           "/apis/external.metrics.k8s.io/v1beta1/namespaces/jobs",
-                           "/apis/external.metrics.k8s.io/v1beta1/poolscaler-pool-desired",
-                           "/apis/external.metrics.k8s.io/v1beta1/namespaces/jobs/m/extra",
-                           "/apis/external.metrics.k8s.io/v1beta1/pods/jobs/m",
-                           "/healthz/ping", "/openapi/v2"}) {
+  for (const char* path :
+       {"", "apis", "/", "/api", "/apis/metrics.k8s.io", "/apis/external.metrics.k8s.io/v1",
+        "/apis//external.metrics.k8s.io", "/apis/external.metrics.k8s.io/v1beta1/namespaces",
+        "/apis/external.metrics.k8s.io/v1beta1/namespaces/jobs",
+        "/apis/external.metrics.k8s.io/v1beta1/poolscaler-pool-desired",
+        "/apis/external.metrics.k8s.io/v1beta1/namespaces/jobs/m/extra",
+        "/apis/external.metrics.k8s.io/v1beta1/pods/jobs/m", "/healthz/ping", "/openapi/v2"}) {
     absl::StatusOr<ApiPath> p = ParseApiPath(path);
     ASSERT_FALSE(p.ok()) << path;
     EXPECT_EQ(p.status().code(), absl::StatusCode::kNotFound) << path;
@@ -55,8 +54,8 @@ TEST(ApiPathTest, EverythingElseIsNotFound) {
 
 TEST(ApiPathTest, BadNamespaceIsInvalidArgumentNamingIt) {
   for (const char* ns : {"Jobs", "-jobs", "jo_bs", "a.b"}) {
-    absl::StatusOr<ApiPath> p = ParseApiPath(
-        std::string("/apis/external.metrics.k8s.io/v1beta1/namespaces/") + ns + "/m");
+    absl::StatusOr<ApiPath> p =
+        ParseApiPath(std::string("/apis/external.metrics.k8s.io/v1beta1/namespaces/") + ns + "/m");
     ASSERT_FALSE(p.ok()) << ns;
     EXPECT_EQ(p.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_THAT(std::string(p.status().message()),

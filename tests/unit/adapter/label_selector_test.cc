@@ -34,7 +34,8 @@ TEST(LabelSelectorTest, ParsesEveryOperator) {
       {"pool in ()", {"pool", Op::kIn, {""}}},
       {"pool in (a,)", {"pool", Op::kIn, {"", "a"}}},
       {"  pool  =  workers  ", {"pool", Op::kEquals, {"workers"}}},
-      {"app.kubernetes.io/name=poolscaler", {"app.kubernetes.io/name", Op::kEquals, {"poolscaler"}}},
+      {"app.kubernetes.io/name=poolscaler",
+       {"app.kubernetes.io/name", Op::kEquals, {"poolscaler"}}},
       {"pool=a-b_c.9", {"pool", Op::kEquals, {"a-b_c.9"}}},
       {"pool=in", {"pool", Op::kEquals, {"in"}}},  // a keyword is a fine value
   };
@@ -106,7 +107,7 @@ TEST(LabelSelectorTest, ErrorsNameTheProblemOffsetAndText) {
     std::string message(s.status().message());
     EXPECT_THAT(message, HasSubstr("labelSelector: ")) << b.text;
     EXPECT_THAT(message, HasSubstr(b.why)) << b.text;
-    EXPECT_THAT(message, HasSubstr(std::string("(value \"") )) << b.text;
+    EXPECT_THAT(message, HasSubstr(std::string("(value \""))) << b.text;
   }
   EXPECT_THAT(std::string(LabelSelector::Parse(std::string(5000, 'a')).status().message()),
               HasSubstr("longer than 4096 characters"));

@@ -13,16 +13,16 @@
 namespace poolscaler::adapter {
 namespace {
 
-using ::testing::HasSubstr;
 using nlohmann::json;
+using ::testing::HasSubstr;
 
 // Time moved by the test (the components take `now` from it).
 class TestClock final : public Clock {
  public:
   TimePoint Now() const override { return now; }
   std::chrono::system_clock::time_point WallNow() const override {
-    return wall_at_zero + std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                              now - TimePoint{});
+    return wall_at_zero +
+           std::chrono::duration_cast<std::chrono::system_clock::duration>(now - TimePoint{});
   }
   TimePoint now = TimePoint{} + std::chrono::seconds(1000);
   // 2024-05-01T12:00:00Z at steady time zero.
@@ -133,7 +133,8 @@ TEST_F(MetricsApiTest, PoolDesiredIsWhatGetMetricsReturns) {
 }
 
 TEST_F(MetricsApiTest, SourceLagAsExactQuantities) {
-  Sample("orders", {{"outstanding", 3000}, {"pending", 12}, {"undelivered", 2988}, {"length", 3000}});
+  Sample("orders",
+         {{"outstanding", 3000}, {"pending", 12}, {"undelivered", 2988}, {"length", 3000}});
   Sample("usage", {{"value", 1.5}});
   EXPECT_EQ(ItemValue(Get("poolscaler-source-lag", "source=orders"), "poolscaler-source-lag",
                       {{"source", "orders"}, {"measure", "outstanding"}}),
@@ -170,14 +171,15 @@ TEST_F(MetricsApiTest, UnknownMetricPoolSourceOrMeasureIsNotFound) {
                         "poolscaler-pool-desired, poolscaler-source-lag)"));
   EXPECT_EQ(j["details"]["name"], "poolscaler-nope");
   EXPECT_EQ(j["details"]["group"], "external.metrics.k8s.io");
-  EXPECT_THAT(StatusOf(Get("poolscaler-pool-desired", "pool=other"), 404)["message"].get<std::string>(),
-              HasSubstr("pool \"other\" is not in the config"));
-  EXPECT_THAT(StatusOf(Get("poolscaler-source-lag", "source=other"), 404)["message"].get<std::string>(),
-              HasSubstr("source \"other\" is not in the config"));
   EXPECT_THAT(
-      StatusOf(Get("poolscaler-source-lag", "source=orders,measure=ready"), 404)["message"]
-          .get<std::string>(),
-      HasSubstr("source \"orders\" reports no measure \"ready\" (it reports "));
+      StatusOf(Get("poolscaler-pool-desired", "pool=other"), 404)["message"].get<std::string>(),
+      HasSubstr("pool \"other\" is not in the config"));
+  EXPECT_THAT(
+      StatusOf(Get("poolscaler-source-lag", "source=other"), 404)["message"].get<std::string>(),
+      HasSubstr("source \"other\" is not in the config"));
+  EXPECT_THAT(StatusOf(Get("poolscaler-source-lag", "source=orders,measure=ready"), 404)["message"]
+                  .get<std::string>(),
+              HasSubstr("source \"orders\" reports no measure \"ready\" (it reports "));
 }
 
 TEST_F(MetricsApiTest, MissingOrInvalidSelectorIsBadRequest) {
@@ -209,7 +211,9 @@ TEST_F(MetricsApiTest, MissingOrInvalidSelectorIsBadRequest) {
     EXPECT_THAT(j["message"].get<std::string>(), HasSubstr(b.why)) << b.selector.value_or("(none)");
   }
   json ns = StatusOf(api_.Get("/apis/external.metrics.k8s.io/v1beta1/namespaces/Jobs/"
-                              "poolscaler-pool-desired", "pool=workers"), 400);
+                              "poolscaler-pool-desired",
+                              "pool=workers"),
+                     400);
   EXPECT_THAT(ns["message"].get<std::string>(), HasSubstr("namespace \"Jobs\""));
 }
 
@@ -223,9 +227,9 @@ TEST_F(MetricsApiTest, StaleOrUnsampledIsServiceUnavailableNeverAValue) {
   ASSERT_EQ(Get("poolscaler-pool-desired", "pool=workers").code, 200);
   clock_.now += std::chrono::seconds(4);  // past staleAfter (3s)
   table_.EvaluateAll(store_, clock_.now);
-  EXPECT_THAT(StatusOf(Get("poolscaler-source-lag", "source=orders"), 503)["message"]
-                  .get<std::string>(),
-              HasSubstr("last sample is stale (4s old, staleAfter 3s)"));
+  EXPECT_THAT(
+      StatusOf(Get("poolscaler-source-lag", "source=orders"), 503)["message"].get<std::string>(),
+      HasSubstr("last sample is stale (4s old, staleAfter 3s)"));
   json pool = StatusOf(Get("poolscaler-pool-desired", "pool=workers"), 503);
   EXPECT_THAT(pool["message"].get<std::string>(), HasSubstr("orders/outstanding"));
   EXPECT_EQ(core_.MetricValue({{"pool", "workers"}}, "").status().code(),

@@ -45,8 +45,8 @@ TEST(ObjectsTest, ApiResourceList) {
 TEST(ObjectsTest, ExternalMetricValueList) {
   const auto t = std::chrono::system_clock::time_point{} + std::chrono::seconds(1714564800) +
                  std::chrono::milliseconds(999);
-  json j = json::parse(ExternalMetricValueListJson(
-      {{"poolscaler-pool-desired", {{"pool", "workers"}}, t, "12"}}));
+  json j = json::parse(
+      ExternalMetricValueListJson({{"poolscaler-pool-desired", {{"pool", "workers"}}, t, "12"}}));
   EXPECT_EQ(j, json::parse(R"({
     "kind": "ExternalMetricValueList",
     "apiVersion": "external.metrics.k8s.io/v1beta1",

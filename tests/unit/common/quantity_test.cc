@@ -205,7 +205,8 @@ TEST(QuantityTest, FormatQuantityOfDoubles) {
   EXPECT_EQ(*FormatQuantity(3000), "3k");
   EXPECT_EQ(*FormatQuantity(0), "0");
   EXPECT_EQ(*FormatQuantity(-0.0), "0");
-  EXPECT_EQ(*FormatQuantity(0.1), "100m");   // the double's shortest text, not 0.1000000000000000055…
+  // The double's shortest text, not 0.1000000000000000055…
+  EXPECT_EQ(*FormatQuantity(0.1), "100m");
   EXPECT_EQ(*FormatQuantity(0.30000000000000004), "300000001n");
   EXPECT_EQ(*FormatQuantity(1.0 / 3), "333333334n");
   EXPECT_EQ(*FormatQuantity(-2.5), "-2500m");
