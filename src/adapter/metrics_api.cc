@@ -137,10 +137,9 @@ ApiResponse ExternalMetricsApi::Metric(const std::string& metric,
   if (!def) {
     std::string served;
     for (const std::string& n : MetricNames()) served += (served.empty() ? "" : ", ") + n;
-    return Error(absl::NotFoundError(fmt::format("metric {} is not served by poolscaler (it serves "
-                                                 "{})",
-                                                 Quote(metric), served)),
-                 "other", wanted.substr(0, 253));
+    absl::Status unknown = absl::NotFoundError(fmt::format(
+        "metric {} is not served by poolscaler (it serves {})", Quote(metric), served));
+    return Error(unknown, "other", wanted.substr(0, 253));
   }
   absl::StatusOr<std::map<std::string, std::string>> ids = Identify(*def, selector);
   if (!ids.ok()) return Error(ids.status(), def->name, def->name);

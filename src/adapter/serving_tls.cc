@@ -15,10 +15,10 @@ namespace poolscaler::adapter {
 // The parsed files. Owns one reference to each OpenSSL object; handshakes take their own.
 struct ServingTls::Material {
   X509* leaf = nullptr;
-  STACK_OF(X509) * chain = nullptr;  // intermediates after the leaf (may be empty)
+  STACK_OF(X509)* chain = nullptr;  // intermediates after the leaf (may be empty)
   EVP_PKEY* key = nullptr;
   X509_STORE* client_ca = nullptr;
-  STACK_OF(X509_NAME) * client_ca_names = nullptr;  // sent in the CertificateRequest
+  STACK_OF(X509_NAME)* client_ca_names = nullptr;  // sent in the CertificateRequest
 
   Material() = default;
   Material(const Material&) = delete;
@@ -34,8 +34,14 @@ struct ServingTls::Material {
 
 namespace {
 
+// The files' bytes; the key's are wiped when done with.
 struct Contents {
   std::string cert, key, client_ca;
+  Contents() = default;
+  Contents(const Contents&) = delete;
+  Contents& operator=(const Contents&) = delete;
+  Contents(Contents&&) = default;
+  ~Contents() { OPENSSL_cleanse(key.data(), key.size()); }
 };
 
 // Up to 1 MiB of `path`; the error names the option and the path, never the content.
