@@ -171,6 +171,29 @@ int main(int argc, char** argv) {
   serve->add_option("--grpc-tls-refresh", tls_refresh,
                     "How often the TLS files are checked for a renewed certificate")
       ->capture_default_str();
+  adapter::Options& em = options.external_metrics;
+  serve->add_option("--external-metrics-listen", em.listen,
+                    "Serve the Kubernetes external metrics API (external.metrics.k8s.io, for an "
+                    "APIService) over HTTPS on this address (host:port); off by default");
+  serve->add_option("--external-metrics-tls-cert", em.tls.cert_file,
+                    "PEM serving certificate chain of the external metrics API (re-read when it "
+                    "changes)")
+      ->check(CLI::ExistingFile);
+  serve->add_option("--external-metrics-tls-key", em.tls.key_file,
+                    "PEM private key of --external-metrics-tls-cert")
+      ->check(CLI::ExistingFile);
+  serve->add_option("--external-metrics-requestheader-client-ca", em.tls.client_ca_file,
+                    "PEM CA bundle that signs the kube-apiserver's front-proxy client certificate "
+                    "(its --requestheader-client-ca-file)")
+      ->check(CLI::ExistingFile);
+  serve->add_option("--external-metrics-requestheader-allowed-names", em.allowed_names,
+                    "Comma-separated common names the front-proxy client certificate may have "
+                    "(the kube-apiserver's --requestheader-allowed-names); empty: any")
+      ->delimiter(',');
+  std::string em_refresh = "10s";
+  serve->add_option("--external-metrics-tls-refresh", em_refresh,
+                    "How often the external metrics API's TLS files are checked for changes")
+      ->capture_default_str();
   std::string config_check = "2s";
   serve->add_option("--config-check-interval", config_check,
                     "How often the config file is checked for changes (0 = only on SIGHUP)")
@@ -245,6 +268,12 @@ int main(int argc, char** argv) {
       return 2;
     }
     options.grpc_tls.refresh = *refresh;
+    absl::StatusOr<Duration> em_every = ParseDuration("--external-metrics-tls-refresh", em_refresh);
+    if (!em_every.ok()) {
+      std::fprintf(stderr, "%s\n", std::string(em_every.status().message()).c_str());
+      return 2;
+    }
+    options.external_metrics.tls_refresh = *em_every;
     if (grpc_plaintext == options.grpc_tls.enabled()) {
       std::fprintf(stderr, "%s\n",
                    grpc_plaintext

@@ -1,6 +1,7 @@
 #include "poolscaler/common/quantity.h"
 
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <limits>
 
@@ -195,6 +196,55 @@ std::string Quantity::ToDecimalString() const {
   if (digits.size() <= frac) digits.insert(0, frac - digits.size() + 1, '0');
   digits.insert(digits.size() - frac, ".");
   return sign + digits;
+}
+
+std::string Quantity::ToCanonicalString() const {
+  if (magnitude_ == 0) return "0";
+  constexpr int kNano = -9;
+  U128 mantissa = magnitude_;
+  int exponent = exponent10_;
+  if (exponent < kNano) {  // round away from zero to whole nano-units, as Kubernetes does
+    bool remainder = false;
+    for (; exponent < kNano && mantissa != 0; ++exponent) {
+      remainder = remainder || mantissa % 10 != 0;
+      mantissa /= 10;
+    }
+    exponent = kNano;
+    if (remainder) ++mantissa;
+    while (mantissa % 10 == 0) {
+      mantissa /= 10;
+      ++exponent;
+    }
+  }
+  // The exponent goes down to a multiple of 3 (and to at most 18, E) with zeros on the
+  // mantissa: digits are appended as text, so a huge mantissa cannot overflow.
+  int zeros = ((exponent % 3) + 3) % 3;
+  exponent -= zeros;
+  if (exponent > 18) {
+    zeros += exponent - 18;
+    exponent = 18;
+  }
+  static constexpr const char* kSuffixes[] = {"n", "u", "m", "", "k", "M", "G", "T", "P", "E"};
+  return fmt::format("{}{}{}{}", negative() ? "-" : "", Digits(mantissa),
+                     std::string(static_cast<size_t>(zeros), '0'), kSuffixes[(exponent + 9) / 3]);
+}
+
+absl::StatusOr<std::string> FormatQuantity(double value) {
+  if (!std::isfinite(value)) {
+    return absl::InvalidArgumentError(
+        fmt::format("{} has no Kubernetes quantity (not a finite number)", value));
+  }
+  if (std::fabs(value) > 1e60) {
+    return absl::OutOfRangeError(
+        fmt::format("{} is beyond the quantities poolscaler formats (±1e60)", value));
+  }
+  // Below a nano-unit every value rounds away from zero to one (and 1e-300 has an exponent the
+  // parser refuses).
+  if (value != 0 && std::fabs(value) < 1e-9) return std::string(value < 0 ? "-1n" : "1n");
+  // fmt's "{}" is the shortest text that reads back as the same double.
+  absl::StatusOr<Quantity> q = Quantity::Parse("value", fmt::format("{}", value));
+  if (!q.ok()) return q.status();
+  return q->ToCanonicalString();
 }
 
 absl::StatusOr<double> ParseQuantity(std::string_view field, std::string_view text) {

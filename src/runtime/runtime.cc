@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "poolscaler/adapter/server.h"
 #include "poolscaler/common/log.h"
 #include "poolscaler/pools/evaluator.h"
 #include "poolscaler/pools/pool_table.h"
@@ -58,6 +59,7 @@ struct Runtime::Parts {
   server::GrpcServer grpc;
   std::function<absl::Status()> ready;
   telemetry::HttpServer http;
+  std::unique_ptr<adapter::ExternalMetricsServer> external_metrics;  // null when off
 };
 
 namespace {
@@ -106,6 +108,7 @@ absl::Status Runtime::Apply(std::shared_ptr<const config::Config> cfg) {
 }
 
 absl::Status Runtime::Start() {
+  if (absl::Status st = adapter::CheckOptions(options_.external_metrics); !st.ok()) return st;
   parts_ = std::make_unique<Parts>(options_);
   Parts& p = *parts_;
   p.ready = [this] { return Ready(); };
@@ -136,6 +139,17 @@ absl::Status Runtime::Start() {
     Stop();
     return st;
   }
+  if (options_.external_metrics.enabled()) {
+    p.external_metrics = std::make_unique<adapter::ExternalMetricsServer>(
+        options_.external_metrics,
+        adapter::ExternalMetricsApi::Deps{&p.core, [&p] { return p.Config(); }, &p.store, &p.clock},
+        [this] { return Ready(); });
+    if (absl::Status st = p.external_metrics->Start(); !st.ok()) {
+      Stop();
+      return st;
+    }
+    p.metrics.AddCollector(p.external_metrics->metrics());
+  }
   {
     std::lock_guard lock(stop_mu_);
     stopping_ = false;
@@ -144,6 +158,8 @@ absl::Status Runtime::Start() {
   log::Info("poolscaler serving",
             {{"grpc", fmt::format("{}", p.grpc.port())},
              {"http", fmt::format("{}", p.http.port())},
+             {"external_metrics",
+              p.external_metrics ? fmt::format("{}", p.external_metrics->port()) : "off"},
              {"grpc_tls", !options_.grpc_tls.enabled()              ? "off (plaintext)"
                           : options_.grpc_tls.client_ca_file.empty() ? "tls"
                                                                      : "mutual tls"},
@@ -233,6 +249,7 @@ void Runtime::Stop() {
   parts_->table.CloseWatchers(absl::UnavailableError("poolscaler is shutting down"));
   parts_->grpc.Shutdown(options_.shutdown_grace);
   parts_->http.Stop();
+  if (parts_->external_metrics) parts_->external_metrics->Stop();
   parts_->evaluator.Stop();
   parts_->sampler.Stop();
   parts_.reset();
@@ -240,6 +257,9 @@ void Runtime::Stop() {
 
 int Runtime::grpc_port() const { return parts_ ? parts_->grpc.port() : 0; }
 int Runtime::http_port() const { return parts_ ? parts_->http.port() : 0; }
+int Runtime::external_metrics_port() const {
+  return parts_ && parts_->external_metrics ? parts_->external_metrics->port() : 0;
+}
 
 absl::Status Runtime::Ready() const {
   if (!parts_) return absl::UnavailableError("not started");

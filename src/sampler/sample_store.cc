@@ -86,6 +86,14 @@ absl::Status SampleStore::FreshLocked(const std::string& key, TimePoint now,
 
 absl::StatusOr<double> SampleStore::Value(const std::string& key, const std::string& measure,
                                           TimePoint now) const {
+  absl::StatusOr<TimedValue> v = ValueWithTime(key, measure, now);
+  if (!v.ok()) return v.status();
+  return v->value;
+}
+
+absl::StatusOr<SampleStore::TimedValue> SampleStore::ValueWithTime(const std::string& key,
+                                                                   const std::string& measure,
+                                                                   TimePoint now) const {
   std::lock_guard lock(mu_);
   const SourceRecord* found = nullptr;
   if (absl::Status st = FreshLocked(key, now, &found); !st.ok()) return st;
@@ -95,7 +103,7 @@ absl::StatusOr<double> SampleStore::Value(const std::string& key, const std::str
     return absl::UnavailableError(
         fmt::format("source {}: measure \"{}\" not in its last reading", r.name, measure));
   }
-  return m->second;
+  return TimedValue{m->second, r.reading_at};
 }
 
 absl::StatusOr<MeasuredAt> SampleStore::Values(const std::string& key,

@@ -21,6 +21,28 @@ bool MetricNameMatches(const std::string& requested, const std::string& ours) {
   return false;
 }
 
+namespace {
+
+// The pool's latest usable state: NOT_FOUND when the table has no such pool, UNAVAILABLE when
+// its signals have no value or it was never decided. Every answer goes through here (and
+// ServedValue), so GetMetrics, IsActive and the external metrics API agree.
+absl::StatusOr<pools::PoolState> Decided(const pools::PoolTable& table, const std::string& id) {
+  std::optional<pools::PoolState> st = table.Get(id);
+  if (!st) return absl::NotFoundError(fmt::format("pool {} is not in the config", Quote(id)));
+  if (!st->status.ok()) return absl::UnavailableError(std::string(st->status.message()));
+  if (!st->has_decision) return absl::UnavailableError("first sample pending");
+  return std::move(*st);
+}
+
+// The metric value served for a decided pool: a raw trigger's lag, a config pool's desired
+// replicas.
+double ServedValue(const pools::PoolState& st, bool raw) {
+  if (raw) return st.signals.empty() ? 0.0 : st.signals.front().value;
+  return static_cast<double>(st.decision.desired);
+}
+
+}  // namespace
+
 ScalerCore::ScalerCore(Deps deps) : deps_(std::move(deps)) {}
 
 absl::StatusOr<Target> ScalerCore::Resolve(const Metadata& metadata) {
@@ -77,22 +99,24 @@ absl::StatusOr<double> ScalerCore::MetricValue(const Metadata& metadata,
                                            Quote(metric_name), Quote(t->metric_name)));
   }
   // Value and activity come from the same evaluation, so GetMetrics and IsActive agree.
-  std::optional<pools::PoolState> st = deps_.table->Get(t->pool_id);
-  if (!st) return absl::NotFoundError(fmt::format("pool {} is not in the config", Quote(t->pool_id)));
-  if (!st->status.ok()) return absl::UnavailableError(std::string(st->status.message()));
-  if (!st->has_decision) return absl::UnavailableError("first sample pending");
-  if (t->raw) return st->signals.empty() ? 0.0 : st->signals.front().value;
-  return static_cast<double>(st->decision.desired);
+  absl::StatusOr<pools::PoolState> st = Decided(*deps_.table, t->pool_id);
+  if (!st.ok()) return st.status();
+  return ServedValue(*st, t->raw);
 }
 
 absl::StatusOr<bool> ScalerCore::ActiveOf(const Target& target) const {
-  std::optional<pools::PoolState> st = deps_.table->Get(target.pool_id);
-  if (!st) {
-    return absl::NotFoundError(fmt::format("pool {} is not in the config", Quote(target.pool_id)));
-  }
-  if (!st->status.ok()) return absl::UnavailableError(std::string(st->status.message()));
-  if (!st->has_decision) return absl::UnavailableError("first sample pending");
+  absl::StatusOr<pools::PoolState> st = Decided(*deps_.table, target.pool_id);
+  if (!st.ok()) return st.status();
   return st->decision.active;
+}
+
+absl::StatusOr<PoolAnswer> ScalerCore::PoolByName(const std::string& name) const {
+  std::shared_ptr<const config::Config> cfg = deps_.config();
+  const config::PoolSpec* pool = cfg->FindPool(name);
+  if (!pool) return absl::NotFoundError(fmt::format("pool {} is not in the config", Quote(name)));
+  absl::StatusOr<pools::PoolState> st = Decided(*deps_.table, pool->name);
+  if (!st.ok()) return st.status();
+  return PoolAnswer{ServedValue(*st, /*raw=*/false), st->decided_at};
 }
 
 absl::StatusOr<bool> ScalerCore::IsActive(const Metadata& metadata) {

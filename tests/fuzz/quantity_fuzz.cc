@@ -6,6 +6,9 @@
 //    the same decimal text; its double is finite and has the quantity's sign.
 //  - ScaledValue at nano, milli and unit scale never crashes; its errors are OUT_OF_RANGE, and
 //    a milli value is never below the nano value / 10^6 (rounding up, toward +inf).
+//  - The canonical text (ToCanonicalString) parses, is its own canonical text, has the sign of
+//    the value, and for a value ≥ 0 it is the value rounded up to whole nano-units (the same
+//    ScaledValue(-9)).
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -41,6 +44,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::StatusOr<int64_t> unit = q->ScaledValue(0);
   for (const auto* v : {&nano, &milli, &unit}) {
     if (!v->ok()) FUZZ_CHECK(v->status().code() == absl::StatusCode::kOutOfRange, shown);
+  }
+  const std::string canonical = q->ToCanonicalString();
+  absl::StatusOr<poolscaler::Quantity> c = poolscaler::Quantity::Parse("fuzz.q", canonical);
+  if (canonical.size() <= 64 && SignificantDigits(canonical) <= 20) {
+    FUZZ_CHECK(c.ok() && c->ToCanonicalString() == canonical,
+               fmt::format("\"{}\" -> canonical \"{}\" is not canonical", shown, canonical));
+    FUZZ_CHECK(c->negative() == q->negative() && c->zero() == q->zero(),
+               fmt::format("\"{}\" -> \"{}\"", shown, canonical));
+    absl::StatusOr<int64_t> c_nano = c->ScaledValue(-9);
+    if (!q->negative() && nano.ok()) {
+      FUZZ_CHECK(c_nano.ok() && *c_nano == *nano,
+                 fmt::format("\"{}\" -> \"{}\": nano {} vs {}", shown, canonical, *nano,
+                             c_nano.ok() ? *c_nano : -1));
+    }
   }
   if (nano.ok() && milli.ok()) {
     FUZZ_CHECK(static_cast<double>(*milli) * 1e6 >= static_cast<double>(*nano) - 1e6,

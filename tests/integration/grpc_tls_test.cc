@@ -7,61 +7,22 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
-#include <cstdlib>
+#include <cstdio>
 #include <fstream>
-#include <sstream>
 
 #include "health.grpc.pb.h"
 #include "poolscaler/runtime/runtime.h"
 #include "support/eventually.h"
+#include "support/pki.h"
 #include "support/temp_dir.h"
-
 
 namespace poolscaler {
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
+using testing::Pki;
 using testing::TempDir;
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// A CA and certificates it signs, made with the openssl command.
-class Pki {
- public:
-  explicit Pki(const TempDir& dir) : dir_(dir.path()) {}
-
-  // Makes CA `name` (name.key, name.crt).
-  void Ca(const std::string& name) {
-    Run("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=" + name + "-ca -keyout " +
-        Path(name + ".key") + " -out " + Path(name + ".crt"));
-  }
-  // Makes `name`.key/.crt signed by `ca`, valid for localhost and 127.0.0.1.
-  void Leaf(const std::string& name, const std::string& ca, bool server) {
-    std::string ext = Path(name + ".ext");
-    std::ofstream(ext) << (server ? "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
-                                    "extendedKeyUsage=serverAuth\n"
-                                  : "extendedKeyUsage=clientAuth\n");
-    Run("openssl req -newkey rsa:2048 -nodes -subj /CN=" + name + " -keyout " +
-        Path(name + ".key") + " -out " + Path(name + ".csr"));
-    Run("openssl x509 -req -days 2 -in " + Path(name + ".csr") + " -CA " + Path(ca + ".crt") +
-        " -CAkey " + Path(ca + ".key") + " -CAcreateserial -extfile " + ext + " -out " +
-        Path(name + ".crt"));
-  }
-  std::string Path(const std::string& file) const { return dir_ + "/" + file; }
-  std::string Pem(const std::string& file) const { return Slurp(Path(file)); }
-
- private:
-  static void Run(const std::string& cmd) {
-    ASSERT_EQ(std::system((cmd + " >/dev/null 2>&1").c_str()), 0) << cmd;
-  }
-  std::string dir_;
-};
 
 struct ClientCert {
   std::string trust_ca;   // PEM; empty: trust nothing special (the system roots)

@@ -47,6 +47,7 @@ void ScalerFixture::StartScaler(const std::string& yaml) {
   o.config_poll = std::chrono::milliseconds(100);
   o.evaluate_tick = std::chrono::milliseconds(50);
   o.shutdown_grace = std::chrono::seconds(1);
+  AdjustOptions(o);
   scaler_ = std::make_unique<runtime::Runtime>(o);
   absl::Status st = scaler_->Start();
   ASSERT_TRUE(st.ok()) << st.message();

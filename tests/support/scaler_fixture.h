@@ -22,6 +22,8 @@ class ScalerFixture : public ::testing::Test {
   void TearDown() override;
   // Whether SetUp starts redis-server (redis_); default true.
   virtual bool UsesRedis() const { return true; }
+  // Called by StartScaler with the options it is about to start poolscaler with.
+  virtual void AdjustOptions(runtime::Options& /*options*/) {}
 
   // Starts poolscaler; with a non-empty `yaml` it is written to a config file first. The text
   // may contain "$REDIS", replaced by the redis address, and any key of expansions_.

@@ -36,6 +36,12 @@ class Quantity {
   // Canonical decimal text, exact: "0.25", "1610612736", "-3e-9" style is never used; always
   // plain digits with an optional point ("0.000012345").
   std::string ToDecimalString() const;
+  // Kubernetes' canonical text (resource.Quantity's String() in the DecimalSI format): the value
+  // rounded away from zero to a whole number of nano-units (Kubernetes' precision), then an
+  // integer mantissa with the largest suffix of n, u, m, "", k, M, G, T, P, E that keeps it
+  // exact: 1.5 → "1500m", 12 → "12", 3000 → "3k", 1500 → "1500", 10⁻¹⁰ → "1n". Above E the
+  // mantissa grows ("1000E" for 10²¹) where Kubernetes would print no suffix at all.
+  std::string ToCanonicalString() const;
 
  private:
   __extension__ typedef unsigned __int128 U128;
@@ -46,6 +52,11 @@ class Quantity {
   U128 magnitude_ = 0;  // value = ±magnitude_ × 10^exponent10_; magnitude_ < 2^127
   int exponent10_ = 0;
 };
+
+// `value` in Kubernetes' canonical text: the shortest decimal that reads back as the double
+// (0.1 → "0.1"), canonicalized exactly as above, so 0.1 → "100m" and 1/3 → "333333334n".
+// INVALID_ARGUMENT for NaN and ±Inf, OUT_OF_RANGE beyond ±10⁶⁰.
+absl::StatusOr<std::string> FormatQuantity(double value);
 
 // Shorthand: the quantity's value as a double, or the parse error.
 absl::StatusOr<double> ParseQuantity(std::string_view field, std::string_view text);

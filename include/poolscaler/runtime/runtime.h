@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "absl/status/status.h"
+#include "poolscaler/adapter/options.h"
 #include "poolscaler/common/time.h"
 #include "poolscaler/config/config.h"
 #include "poolscaler/server/tls.h"
@@ -22,6 +23,7 @@ struct Options {
   std::string grpc_listen = "0.0.0.0:9090";
   server::TlsFiles grpc_tls;  // off: plaintext (the CLI asks for --grpc-plaintext explicitly)
   std::string http_listen = "0.0.0.0:9091";
+  adapter::Options external_metrics;  // off unless its listen address is set
   int sampler_threads = 4;
   Duration config_poll = std::chrono::seconds(2);  // how often the file is checked; 0: never
   Duration evaluate_tick = std::chrono::milliseconds(250);
@@ -49,6 +51,7 @@ class Runtime {
 
   int grpc_port() const;
   int http_port() const;
+  int external_metrics_port() const;  // 0 when the external metrics API is off
   // OK once every source has sampled or reported its first error.
   absl::Status Ready() const;
 

@@ -64,6 +64,13 @@ class SampleStore {
   // attempts fail, so one broker blip does not fire KEDA's fallback.
   absl::StatusOr<double> Value(const std::string& key, const std::string& measure,
                                TimePoint now) const;
+  // Value() and the time its reading was taken, read under one lock.
+  struct TimedValue {
+    double value = 0;
+    TimePoint taken_at{};
+  };
+  absl::StatusOr<TimedValue> ValueWithTime(const std::string& key, const std::string& measure,
+                                           TimePoint now) const;
 
   // `measures` of the same fresh reading, with its time (UNAVAILABLE like Value when there is
   // no fresh reading; a measure the reading lacks is unset, not an error).

@@ -32,6 +32,12 @@ struct Target {
   double target = 1;
 };
 
+// A config pool's answer, as GetMetrics gives it to a pool-mode trigger.
+struct PoolAnswer {
+  double desired = 0;       // the pool's desired replicas
+  TimePoint decided_at{};   // when the evaluator made this decision from the store
+};
+
 class ScalerCore {
  public:
   struct Deps {
@@ -56,6 +62,11 @@ class ScalerCore {
 
   // The current answer for a resolved target (used by the streams, which resolve once).
   absl::StatusOr<bool> ActiveOf(const Target& target) const;
+
+  // What GetMetrics answers at this moment for a trigger with `pool: name` (exact name), for the
+  // external metrics API: NOT_FOUND for a pool not in the config, UNAVAILABLE while it has no
+  // usable decision (signals stale or failing, first sample pending).
+  absl::StatusOr<PoolAnswer> PoolByName(const std::string& name) const;
 
   pools::PoolTable& table() { return *deps_.table; }
 

@@ -157,6 +157,86 @@ TEST(QuantityTest, LargeBinaryValuesReadBackFromTheirDecimalText) {
   EXPECT_EQ(Quantity::Parse("q", "101Ei")->ToDecimalString(), "116445071965291544576");
 }
 
+// Kubernetes' canonical (DecimalSI) text: apimachinery's AsCanonicalBytes keeps an integer
+// mantissa and lowers the exponent to a multiple of 3; values finer than 1n round away from 0.
+TEST(QuantityTest, CanonicalStringIsKubernetesDecimalSI) {
+  struct Canonical {
+    const char* text;
+    const char* canonical;
+  };
+  constexpr Canonical kCanonical[] = {
+      {"1.5", "1500m"},
+      {"12", "12"},
+      {"3000", "3k"},
+      {"3k", "3k"},
+      {"1500", "1500"},
+      {"1.5k", "1500"},
+      {"0", "0"},
+      {"-0", "0"},
+      {"0.1", "100m"},
+      {"0.5", "500m"},
+      {"250m", "250m"},
+      {"-250m", "-250m"},
+      {"12345n", "12345n"},
+      {"0.000001", "1u"},
+      {"2.5e-7", "250n"},
+      {"1e-10", "1n"},            // rounded up to Kubernetes' nano precision
+      {"-1e-10", "-1n"},          // away from zero, as Kubernetes does for negatives
+      {"1.0000000001", "1000000001n"},
+      {"100000", "100k"},
+      {"1234567", "1234567"},
+      {"5e6", "5M"},
+      {"1G", "1G"},
+      {"1.5Gi", "1610612736"},
+      {"1Ki", "1024"},
+      {"7T", "7T"},
+      {"1P", "1P"},
+      {"1E", "1E"},
+      {"1e20", "100E"},
+      {"1e21", "1000E"},          // above E the mantissa grows (Kubernetes prints no suffix)
+      {"1e-60", "1n"},
+      {"99999999999999999999Ei", "115292150460684697598847078495393153024"},
+  };
+  for (const Canonical& c : kCanonical) {
+    absl::StatusOr<Quantity> q = Quantity::Parse("q", c.text);
+    ASSERT_TRUE(q.ok()) << c.text << ": " << q.status();
+    EXPECT_EQ(q->ToCanonicalString(), c.canonical) << c.text;
+  }
+}
+
+TEST(QuantityTest, CanonicalStringReadsBackToTheSameValue) {
+  for (const char* text : {"1500m", "3k", "12345n", "1610612736", "1000E", "-250m", "1n"}) {
+    absl::StatusOr<Quantity> q = Quantity::Parse("q", text);
+    ASSERT_TRUE(q.ok()) << text;
+    absl::StatusOr<Quantity> again = Quantity::Parse("q", q->ToCanonicalString());
+    ASSERT_TRUE(again.ok()) << text;
+    EXPECT_EQ(again->ToDecimalString(), q->ToDecimalString()) << text;
+  }
+}
+
+TEST(QuantityTest, FormatQuantityOfDoubles) {
+  EXPECT_EQ(*FormatQuantity(1.5), "1500m");
+  EXPECT_EQ(*FormatQuantity(12), "12");
+  EXPECT_EQ(*FormatQuantity(3000), "3k");
+  EXPECT_EQ(*FormatQuantity(0), "0");
+  EXPECT_EQ(*FormatQuantity(-0.0), "0");
+  // The double's shortest text, not 0.1000000000000000055…
+  EXPECT_EQ(*FormatQuantity(0.1), "100m");
+  EXPECT_EQ(*FormatQuantity(0.30000000000000004), "300000001n");
+  EXPECT_EQ(*FormatQuantity(1.0 / 3), "333333334n");
+  EXPECT_EQ(*FormatQuantity(-2.5), "-2500m");
+  EXPECT_EQ(*FormatQuantity(9007199254740992.0), "9007199254740992");
+  EXPECT_EQ(*FormatQuantity(1e20), "100E");
+  EXPECT_EQ(*FormatQuantity(1.5e-7), "150n");
+  EXPECT_EQ(*FormatQuantity(1e-300), "1n");
+  EXPECT_EQ(*FormatQuantity(-1e-300), "-1n");
+  EXPECT_EQ(FormatQuantity(std::numeric_limits<double>::quiet_NaN()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(FormatQuantity(std::numeric_limits<double>::infinity()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(FormatQuantity(1e61).status().code(), absl::StatusCode::kOutOfRange);
+}
+
 TEST(QuantityTest, ParseQuantityGivesDouble) {
   EXPECT_EQ(*ParseQuantity("f", "750m"), 0.75);
   EXPECT_FALSE(ParseQuantity("f", "x").ok());
