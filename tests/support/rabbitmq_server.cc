@@ -9,7 +9,9 @@
 #include <gtest/gtest.h>
 #include <pwd.h>
 #include <signal.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -53,6 +55,23 @@ std::set<pid_t> Descendants(pid_t root) {
   }
   out.erase(root);
   return out;
+}
+
+// True once something accepts TCP connections on 127.0.0.1:port (within `wait`).
+bool WaitListening(int port, std::chrono::milliseconds wait) {
+  const auto give_up = Clock::now() + wait;
+  while (Clock::now() < give_up) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool up = fd >= 0 && connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    if (fd >= 0) close(fd);
+    if (up) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
 }
 
 size_t Discard(char*, size_t size, size_t n, void*) { return size * n; }
@@ -140,6 +159,12 @@ std::unique_ptr<RabbitMqServer> RabbitMqServer::Start(const std::string& extra_c
                         "127.0.0.1"},
                        {"PATH=/usr/bin:/bin", "HOME=" + dir + "/home"}, dir + "/epmd.log", dir);
   if (s->epmd_pid_ <= 0) return nullptr;
+  // The node must find our epmd listening, or Erlang starts an `epmd -daemon` of its own that
+  // outlives the test.
+  if (!WaitListening(s->epmd_port_, std::chrono::seconds(10))) {
+    std::fprintf(stderr, "RabbitMqServer: epmd not listening on %d\n", s->epmd_port_);
+    return nullptr;
+  }
   if (!s->Launch()) return nullptr;
   return s;
 }
