@@ -84,6 +84,15 @@ Duration LoadShape::PhaseLeftAt(Duration t) const {
   return Duration::zero();
 }
 
+Duration LoadShape::LastJobAt() const {
+  Duration end{}, last{};
+  for (const LoadPhase& p : phases) {
+    end += p.length;
+    if (p.jobs_per_second > 0) last = end;
+  }
+  return last;
+}
+
 double LoadShape::JobsDueBy(Duration t) const {
   double due = 0;
   Duration start{};

@@ -36,6 +36,7 @@ struct PoolRun {
   std::string hpa_limits;  // of the last decision, '|'-separated
   std::optional<PoolStatus> status;  // poolscaler's, from the last GET /pools
   std::vector<double> lag_history;
+  double lag_peak = 0;
 };
 
 // StreamIsActive messages, from the watch threads to the main loop.
@@ -171,7 +172,10 @@ class Driver {
     row.t = ToSeconds(now - start_);
     row.pool = p.so->name;
     row.phase = PhaseName(now);
-    if (p.status) row.lag = p.status->lag;
+    if (p.status) {
+      row.lag = p.status->lag;
+      row.demand = p.status->raw_desired;
+    }
     row.metric = p.last_poll.metric_name;
     row.metric_value = p.last_poll.value;
     row.target = p.last_poll.target;
@@ -182,11 +186,16 @@ class Driver {
     row.running = p.workers->running();
     row.terminating = p.workers->terminating();
     row.limits = Limits(p, "|");
+    // A failing poll is an event when it starts failing, or fails differently (call, code).
+    std::string failure;
     if (!p.last_poll.status.ok()) {
       row.error = fmt::format("{}: {}", p.last_poll.failed_rpc, std::string(p.last_poll.status.message()));
-      if (last_error_[p.so->name] != row.error) Event(now, fmt::format("{}: {}", p.so->name, row.error));
+      failure = fmt::format("{} {}", p.last_poll.failed_rpc, static_cast<int>(p.last_poll.status.code()));
+      if (last_error_[p.so->name] != failure) Event(now, fmt::format("{}: {}", p.so->name, row.error));
+    } else if (!last_error_[p.so->name].empty()) {
+      Event(now, fmt::format("{}: polls succeed again", p.so->name));
     }
-    last_error_[p.so->name] = row.error;
+    last_error_[p.so->name] = failure;
     rows_.push_back(std::move(row));
   }
 
@@ -220,6 +229,7 @@ class Driver {
     }
     for (PoolRun& p : pools_) {
       p.lag_history.push_back(p.status && p.status->lag ? *p.status->lag : 0);
+      p.lag_peak = std::max(p.lag_peak, p.lag_history.back());
       if (p.lag_history.size() > kHistory) p.lag_history.erase(p.lag_history.begin());
     }
   }
@@ -231,7 +241,7 @@ class Driver {
   }
 
   bool Idle(TimePoint now) const {
-    if (!o_.stop_when_idle || !o_.shape || now - start_ < o_.shape->Total()) return false;
+    if (!o_.stop_when_idle || !o_.shape || now - start_ < o_.shape->LastJobAt()) return false;
     return std::all_of(pools_.begin(), pools_.end(), [](const PoolRun& p) {
       return p.last_poll.status.ok() && !p.last_poll.active && p.workers->target() == 0 &&
              p.workers->running() == 0 && p.workers->terminating() == 0;
@@ -270,6 +280,7 @@ class Driver {
       pv.limits = Limits(p, ",");
       if (!p.last_poll.status.ok()) pv.error = p.last_poll.failed_rpc + ": " + std::string(p.last_poll.status.message());
       pv.lag_history = p.lag_history;
+      pv.lag_peak = p.lag_peak;
       v.pools.push_back(std::move(pv));
     }
     v.recent_events.assign(events_.begin(), events_.end());
@@ -321,8 +332,16 @@ class Driver {
     std::fprintf(out_, "\npoolscaler local: stopped after %s (%s)\n%s", Clock(SteadyClock::now() - start_).c_str(),
                  why.c_str(), summary.c_str());
     if (o_.report_dir.empty()) return absl::OkStatus();
+    std::vector<PhaseSpan> phases;
+    if (o_.shape) {
+      Duration at{};
+      for (const jobs::LoadPhase& ph : o_.shape->phases) {
+        phases.push_back({ToSeconds(at), ToSeconds(at + ph.length), ph.name, ph.jobs_per_second});
+        at += ph.length;
+      }
+    }
     for (const auto& [name, text] : {std::pair{std::string("decisions.csv"), DecisionsCsv(rows_)},
-                                     std::pair{std::string("plot.svg"), PlotSvg(rows_, totals)},
+                                     std::pair{std::string("plot.svg"), PlotSvg(rows_, totals, phases)},
                                      std::pair{std::string("summary.txt"), summary}}) {
       std::string path = o_.report_dir + "/" + name;
       std::ofstream f(path, std::ios::trunc);
@@ -344,7 +363,7 @@ class Driver {
   std::unique_ptr<PoolsFetcher> fetcher_;
   Pushes pushes_;
   std::deque<std::string> events_;
-  std::map<std::string, std::string> last_error_;
+  std::map<std::string, std::string> last_error_;  // by pool: "RPC CODE" of the failing poll
   std::vector<DecisionRow> rows_;
 };
 

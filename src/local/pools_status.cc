@@ -25,6 +25,9 @@ absl::StatusOr<std::map<std::string, PoolStatus>> DecodePoolsJson(const std::str
     if (p.contains("desiredReplicas") && p["desiredReplicas"].is_number_integer()) {
       s.desired = p["desiredReplicas"].get<int64_t>();
     }
+    if (p.contains("rawDesiredReplicas") && p["rawDesiredReplicas"].is_number_integer()) {
+      s.raw_desired = p["rawDesiredReplicas"].get<int64_t>();
+    }
     s.active = p.value("active", false);
     if (p.contains("limitedBy") && p["limitedBy"].is_array()) {
       for (const nlohmann::json& l : p["limitedBy"]) {

@@ -35,12 +35,13 @@ std::vector<std::string> Split(const std::string& text, char sep) {
 std::string DecisionsCsv(const std::vector<DecisionRow>& rows) {
   using sim::CsvCell;
   std::string out =
-      "t,pool,phase,lag,metric,metric_value,target,active,reason,hpa_raw,desired,running,"
+      "t,pool,phase,lag,demand,metric,metric_value,target,active,reason,hpa_raw,desired,running,"
       "terminating,limits,error\n";
   for (const DecisionRow& r : rows) {
-    out += fmt::format("{:.1f},{},{},{},{},{:g},{:g},{},{},{},{},{},{},{},{}\n", r.t,
+    out += fmt::format("{:.1f},{},{},{},{},{},{:g},{:g},{},{},{},{},{},{},{},{}\n", r.t,
                        CsvCell(r.pool), CsvCell(r.phase),
-                       r.lag ? fmt::format("{:g}", *r.lag) : std::string(), CsvCell(r.metric),
+                       r.lag ? fmt::format("{:g}", *r.lag) : std::string(),
+                       r.demand ? std::to_string(*r.demand) : std::string(), CsvCell(r.metric),
                        r.metric_value, r.target, r.active ? 1 : 0, r.reason, r.hpa_raw, r.desired,
                        r.running, r.terminating, CsvCell(r.limits), CsvCell(r.error));
   }
@@ -48,25 +49,35 @@ std::string DecisionsCsv(const std::vector<DecisionRow>& rows) {
 }
 
 std::string PlotSvg(const std::vector<DecisionRow>& rows,
-                    const std::map<std::string, PoolTotals>& totals) {
+                    const std::map<std::string, PoolTotals>& totals,
+                    const std::vector<PhaseSpan>& phases) {
   double t_max = 1;
   for (const DecisionRow& r : rows) t_max = std::max(t_max, r.t);
+  std::vector<sim::Band> bands;
+  for (const PhaseSpan& p : phases) {
+    if (p.jobs_per_second <= 0) continue;
+    bands.push_back({p.t0, p.t1, fmt::format("{} {:g}/s", p.name, p.jobs_per_second),
+                     p.jobs_per_second >= 10 ? "#fbe3cf" : "#fdf3e8"});
+  }
   std::vector<sim::Chart> charts;
   for (const std::string& pool : PoolsInOrder(rows)) {
-    sim::Chart lag{pool + " — lag (messages poolscaler sees)", {}, std::nullopt, std::nullopt};
-    sim::ChartLine lag_line{"lag", "#1f77b4", {}, false, false};
-    sim::Chart replicas{pool + " — replicas", {}, std::nullopt, std::nullopt};
-    sim::ChartLine desired{"desired (KEDA + HPA)", "#ff7f0e", {}, true, true};
-    sim::ChartLine running{"running workers", "#2ca02c", {}, false, true};
+    sim::Chart lag{.title = pool + " — lag (messages poolscaler sees)"};
+    sim::ChartLine lag_line{.label = "lag", .color = "#1f77b4"};
+    sim::Chart replicas{.title = pool + " — replicas"};
+    sim::ChartLine alive{.label = "workers alive", .color = "#2ca02c", .step = true};
+    sim::ChartLine desired{.label = "poolscaler desired", .color = "#ff7f0e", .dashed = true, .step = true};
+    sim::ChartLine demand{.label = "demand before limits", .color = "#7f7f7f", .dotted = true, .step = true};
     for (const DecisionRow& r : rows) {
       if (r.pool != pool) continue;
       if (r.lag) lag_line.points.emplace_back(r.t, *r.lag);
-      desired.points.emplace_back(r.t, static_cast<double>(r.desired));
-      running.points.emplace_back(r.t, static_cast<double>(r.running));
+      if (r.demand) demand.points.emplace_back(r.t, static_cast<double>(*r.demand));
+      if (r.error.empty()) desired.points.emplace_back(r.t, r.metric_value);
+      alive.points.emplace_back(r.t, static_cast<double>(r.running + r.terminating));
     }
     lag.lines.push_back(std::move(lag_line));
-    replicas.lines.push_back(std::move(running));
+    replicas.lines.push_back(std::move(alive));
     replicas.lines.push_back(std::move(desired));
+    replicas.lines.push_back(std::move(demand));
     if (auto it = totals.find(pool); it != totals.end() && it->second.max_replicas > 0) {
       replicas.reference = std::pair{static_cast<double>(it->second.max_replicas),
                                      fmt::format("maxReplicaCount {}", it->second.max_replicas)};
@@ -74,7 +85,8 @@ std::string PlotSvg(const std::vector<DecisionRow>& rows,
     charts.push_back(std::move(lag));
     charts.push_back(std::move(replicas));
   }
-  return sim::ChartsSvg("poolscaler local: lag and worker replicas over time (s)", charts, t_max);
+  return sim::ChartsSvg("poolscaler local: lag and worker replicas over time (s)", charts, t_max,
+                        bands);
 }
 
 std::string SummaryText(const std::vector<DecisionRow>& rows,

@@ -53,10 +53,12 @@ std::string Clock(Duration d) {
   return fmt::format("{:02d}:{:02d}", s / 60, s % 60);
 }
 
-std::string Sparkline(const std::vector<double>& values, size_t width) {
+std::string Sparkline(const std::vector<double>& values, size_t width, double max) {
   size_t first = values.size() > width ? values.size() - width : 0;
-  double max = 0;
-  for (size_t i = first; i < values.size(); ++i) max = std::max(max, values[i]);
+  if (!(max > 0)) {
+    max = 0;
+    for (size_t i = first; i < values.size(); ++i) max = std::max(max, values[i]);
+  }
   std::string out(width - (values.size() - first), ' ');
   for (size_t i = first; i < values.size(); ++i) {
     double v = values[i];
@@ -92,7 +94,7 @@ std::string RenderFrame(const ViewState& v) {
     if (limits.size() > 26) limits = limits.substr(0, 25) + "…";
     out += fmt::format("{:<14} {:>6} {:>8}  {:<17} {:<7} {} {}  {}\n", p.name, Lag(p), p.desired,
                        Running(p), p.active ? "yes" : "no", PadColumns(limits, 26),
-                       PadColumns(WorkersBar(p), 20), Sparkline(p.lag_history, kSparkWidth));
+                       PadColumns(WorkersBar(p), 20), Sparkline(p.lag_history, kSparkWidth, p.lag_peak));
   }
   out += "\nrecent:\n";
   for (const std::string& e : v.recent_events) out += "  " + e + "\n";
@@ -102,10 +104,11 @@ std::string RenderFrame(const ViewState& v) {
 std::string RenderPlain(const ViewState& v) {
   std::string out = "[" + Header(v) + "]\n";
   for (const PoolView& p : v.pools) {
-    out += fmt::format("  {:<14} lag {:>5}  desired {:>2}  running {:<16} active {:<3}  limits {:<24} |{}|\n",
+    std::string limits = p.error.empty() ? (p.limits.empty() ? "-" : p.limits) : "error: " + p.error;
+    if (limits.size() > 40) limits = limits.substr(0, 39) + "…";
+    out += fmt::format("  {:<14} lag {:>5}  desired {:>2}  running {:<16} active {:<3}  limits {} |{}|\n",
                        p.name, Lag(p), p.desired, Running(p), p.active ? "yes" : "no",
-                       p.error.empty() ? (p.limits.empty() ? "-" : p.limits) : "error: " + p.error,
-                       Sparkline(p.lag_history, 30));
+                       PadColumns(limits, 40), Sparkline(p.lag_history, 30, p.lag_peak));
   }
   return out;
 }

@@ -44,7 +44,8 @@ std::string XmlText(const std::string& s) {
   return out;
 }
 
-std::string ChartsSvg(const std::string& title, const std::vector<Chart>& charts, double t_max) {
+std::string ChartsSvg(const std::string& title, const std::vector<Chart>& charts, double t_max,
+                      const std::vector<Band>& bands) {
   t_max = std::max(t_max, 1.0);
   const int height = kTop + static_cast<int>(charts.size()) * (kChartHeight + kGap) + 20;
   std::string svg = fmt::format(
@@ -72,6 +73,14 @@ std::string ChartsSvg(const std::string& title, const std::vector<Chart>& charts
         std::round(t_max));
     auto x_of = [&](double t) { return kLeft + kPlotWidth * std::clamp(t / t_max, 0.0, 1.0); };
     auto y_of = [&](double v) { return y0 + kChartHeight - kChartHeight * std::clamp(v / ymax, 0.0, 1.0); };
+    for (const Band& b : bands) {
+      svg += fmt::format("<rect x=\"{:.1f}\" y=\"{}\" width=\"{:.1f}\" height=\"{}\" fill=\"{}\"/>\n",
+                         x_of(b.t0), y0, std::max(0.0, x_of(b.t1) - x_of(b.t0)), kChartHeight, b.fill);
+      if (ci == 0) {
+        svg += fmt::format("<text x=\"{:.1f}\" y=\"{}\" fill=\"#666\">{}</text>\n", x_of(b.t0) + 3,
+                           y0 + 12, XmlText(b.label));
+      }
+    }
     if (chart.reference) {
       double y = y_of(chart.reference->first);
       svg += fmt::format(
@@ -81,7 +90,7 @@ std::string ChartsSvg(const std::string& title, const std::vector<Chart>& charts
           kLeft, y, kLeft + kPlotWidth, y, kLeft + kPlotWidth - 4, y - 3,
           XmlText(chart.reference->second));
     }
-    double legend_x = kLeft + 260;
+    double legend_x = kLeft + kPlotWidth - 170.0 * static_cast<double>(chart.lines.size());
     for (const ChartLine& line : chart.lines) {
       std::string points;
       double last_y = -1;
@@ -95,9 +104,11 @@ std::string ChartsSvg(const std::string& title, const std::vector<Chart>& charts
           "<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"1.4\" opacity=\"0.85\"{} "
           "points=\"{}\"/>\n<rect x=\"{:.0f}\" y=\"{}\" width=\"14\" height=\"4\" fill=\"{}\"/>"
           "<text x=\"{:.0f}\" y=\"{}\">{}</text>\n",
-          line.color, line.dashed ? " stroke-dasharray=\"5,3\"" : "", points, legend_x, y0 - 14,
+          line.color,
+          line.dashed ? " stroke-dasharray=\"6,3\"" : (line.dotted ? " stroke-dasharray=\"1,2\"" : ""),
+          points, legend_x, y0 - 14,
           line.color, legend_x + 18, y0 - 8, XmlText(line.label));
-      legend_x += 150;
+      legend_x += 170;
     }
   }
   svg += "</svg>\n";

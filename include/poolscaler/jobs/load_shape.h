@@ -28,6 +28,8 @@ struct LoadShape {
   size_t PhaseIndexAt(Duration t) const;
   // Time left in that phase (zero past the end).
   Duration PhaseLeftAt(Duration t) const;
+  // The end of the last phase that publishes anything (zero when none does): the load is over.
+  Duration LastJobAt() const;
   // Jobs due from offset 0 to `t` (the integral of the rate), so a generator that publishes
   // floor(JobsDueBy(t)) minus what it already sent never drifts, whatever its tick jitter.
   double JobsDueBy(Duration t) const;

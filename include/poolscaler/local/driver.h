@@ -22,8 +22,8 @@ struct DriverOptions {
   // The load being published (poolscaler-load --shape), for the view's phase and for
   // stop_when_idle; optional.
   std::optional<jobs::LoadShape> shape;
-  // Stop early once the shape has ended and every ScaledObject is inactive at 0 replicas with
-  // no worker left.
+  // Stop early once the shape has published its last job and every ScaledObject is inactive at
+  // 0 replicas with no worker left.
   bool stop_when_idle = false;
   std::string pools_url;   // poolscaler's GET /pools, for lag and limits ("" = not shown)
   std::string report_dir;  // decisions.csv, plot.svg, summary.txt ("" = none); must exist

@@ -17,6 +17,7 @@ struct DecisionRow {
   std::string pool;               // the ScaledObject
   std::string phase;              // the load phase ("" when unknown)
   std::optional<double> lag;      // what poolscaler saw (GET /pools)
+  std::optional<int64_t> demand;  // poolscaler's raw desired replicas, before its limits
   std::string metric;             // the metric name GetMetricSpec announced
   double metric_value = 0;
   double target = 0;
@@ -36,9 +37,20 @@ struct PoolTotals {
   ReplicaSet::Counts workers;
 };
 
+// Phases of the load, shaded behind the plot.
+struct PhaseSpan {
+  double t0 = 0, t1 = 0;
+  std::string name;
+  double jobs_per_second = 0;
+};
+
 std::string DecisionsCsv(const std::vector<DecisionRow>& rows);
+// Per pool: the lag, then replicas — the workers alive (running + stopping), poolscaler's desired
+// count (the metric KEDA gets) and its demand before limits (max, budget) — with
+// maxReplicaCount marked and the load's busy phases shaded.
 std::string PlotSvg(const std::vector<DecisionRow>& rows,
-                    const std::map<std::string, PoolTotals>& totals);
+                    const std::map<std::string, PoolTotals>& totals,
+                    const std::vector<PhaseSpan>& phases);
 // One line per pool: polls, peak desired and running, seconds active, how often each limit
 // applied, and what became of its worker processes.
 std::string SummaryText(const std::vector<DecisionRow>& rows,

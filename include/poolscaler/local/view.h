@@ -21,6 +21,7 @@ struct PoolView {
   std::string limits;                // limits that applied, comma-separated ("" for none)
   std::string error;                 // the last poll's error ("" for none)
   std::vector<double> lag_history;   // one value per view tick, oldest first
+  double lag_peak = 0;               // the largest lag seen: the sparkline's scale
 };
 
 struct ViewState {
@@ -35,9 +36,10 @@ struct ViewState {
 
 // "mm:ss".
 std::string Clock(Duration d);
-// The last `width` values as block characters ▁▂▃▄▅▆▇█ scaled to their maximum; 0 (and a
-// series of zeros) is a space. Always `width` characters wide, padded on the left.
-std::string Sparkline(const std::vector<double>& values, size_t width);
+// The last `width` values as block characters ▁▂▃▄▅▆▇█, scaled to `max` (when > 0) or else to
+// the largest of them; 0 (and a series of zeros) is a space. Always `width` characters wide,
+// padded on the left.
+std::string Sparkline(const std::vector<double>& values, size_t width, double max = 0);
 // "████░░░░" with `fraction` (clamped to [0, 1]) of `width` filled.
 std::string ProgressBar(double fraction, size_t width);
 // Pads `text` with spaces to `columns` terminal columns (UTF-8 aware; longer text is kept).
