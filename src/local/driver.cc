@@ -33,7 +33,7 @@ struct PoolRun {
   ScaleState state;
   TimePoint next_poll{};
   PollResult last_poll;
-  std::string hpa_limits;  // of the last decision, '|'-separated
+  std::vector<std::string> hpa_limits;  // of the last decision: "hpa:max", ...
   std::optional<PoolStatus> status;  // poolscaler's, from the last GET /pools
   std::vector<double> lag_history;
   double lag_peak = 0;
@@ -130,7 +130,7 @@ class Driver {
         for (std::string& e : p.workers->TakeEvents()) Event(now, e);
       }
       if (now >= next_view) {
-        Refresh(now);
+        Refresh();
         Show(now, false);
         while (next_view <= now) next_view += o_.view_interval;
       }
@@ -154,7 +154,7 @@ class Driver {
     ScaleDecision d = KedaStep(*p.so, p.last_poll, current, now, p.state);
     std::vector<std::string> hpa;
     for (policy::Limit l : d.hpa_limits) hpa.push_back(fmt::format("hpa:{}", policy::LimitName(l)));
-    p.hpa_limits = Join(hpa, "|");
+    p.hpa_limits = hpa;
     if (d.replicas != current) {
       p.workers->ScaleTo(d.replicas, now);
       std::string why = ScaleReasonName(d.reason);
@@ -199,7 +199,7 @@ class Driver {
     rows_.push_back(std::move(row));
   }
 
-  // poolscaler's limits (without "inactive", which the active column shows) and the HPA's.
+  // poolscaler's limits (without "inactive", which the active column shows), then the HPA's.
   std::string Limits(const PoolRun& p, const char* sep) const {
     std::vector<std::string> all;
     if (p.status) {
@@ -207,15 +207,11 @@ class Driver {
         if (l != "inactive") all.push_back(l);
       }
     }
-    for (const std::string& l : {p.hpa_limits}) {
-      if (!l.empty()) all.push_back(l);
-    }
-    std::string text = Join(all, sep);
-    if (std::string(sep) != "|") std::replace(text.begin(), text.end(), '|', sep[0]);
-    return text;
+    all.insert(all.end(), p.hpa_limits.begin(), p.hpa_limits.end());
+    return Join(all, sep);
   }
 
-  void Refresh(TimePoint) {
+  void Refresh() {
     if (fetcher_ != nullptr) {
       absl::StatusOr<std::map<std::string, PoolStatus>> pools = fetcher_->Fetch(std::chrono::milliseconds(500));
       for (PoolRun& p : pools_) {

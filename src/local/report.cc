@@ -66,7 +66,7 @@ std::string PlotSvg(const std::vector<DecisionRow>& rows,
     sim::Chart replicas{.title = pool + " — replicas"};
     sim::ChartLine alive{.label = "workers alive", .color = "#2ca02c", .step = true};
     sim::ChartLine desired{.label = "poolscaler desired", .color = "#ff7f0e", .dashed = true, .step = true};
-    sim::ChartLine demand{.label = "demand before limits", .color = "#7f7f7f", .dotted = true, .step = true};
+    sim::ChartLine demand{.label = "demand before limits (capped)", .color = "#7f7f7f", .dotted = true, .step = true};
     for (const DecisionRow& r : rows) {
       if (r.pool != pool) continue;
       if (r.lag) lag_line.points.emplace_back(r.t, *r.lag);
@@ -79,6 +79,8 @@ std::string PlotSvg(const std::vector<DecisionRow>& rows,
     replicas.lines.push_back(std::move(desired));
     replicas.lines.push_back(std::move(demand));
     if (auto it = totals.find(pool); it != totals.end() && it->second.max_replicas > 0) {
+      // The demand can be many times the maximum: it is drawn capped at the top.
+      replicas.y_max = 2.0 * static_cast<double>(it->second.max_replicas);
       replicas.reference = std::pair{static_cast<double>(it->second.max_replicas),
                                      fmt::format("maxReplicaCount {}", it->second.max_replicas)};
     }

@@ -87,7 +87,7 @@ std::string ChartsSvg(const std::string& title, const std::vector<Chart>& charts
           "<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"#d62728\" "
           "stroke-dasharray=\"2,3\"/><text x=\"{}\" y=\"{:.1f}\" fill=\"#d62728\" "
           "text-anchor=\"end\">{}</text>\n",
-          kLeft, y, kLeft + kPlotWidth, y, kLeft + kPlotWidth - 4, y - 3,
+          kLeft, y, kLeft + kPlotWidth, y, kLeft + kPlotWidth - 4, y - 3 < y0 + 12 ? y + 13 : y - 3,
           XmlText(chart.reference->second));
     }
     double legend_x = kLeft + kPlotWidth - 170.0 * static_cast<double>(chart.lines.size());

@@ -46,8 +46,8 @@ struct PhaseSpan {
 
 std::string DecisionsCsv(const std::vector<DecisionRow>& rows);
 // Per pool: the lag, then replicas — the workers alive (running + stopping), poolscaler's desired
-// count (the metric KEDA gets) and its demand before limits (max, budget) — with
-// maxReplicaCount marked and the load's busy phases shaded.
+// count (the metric KEDA gets) and its demand before limits (max, budget; drawn capped at twice
+// maxReplicaCount) — with maxReplicaCount marked and the load's busy phases shaded.
 std::string PlotSvg(const std::vector<DecisionRow>& rows,
                     const std::map<std::string, PoolTotals>& totals,
                     const std::vector<PhaseSpan>& phases);
