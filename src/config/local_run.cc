@@ -97,13 +97,13 @@ class Parser {
     w.termination_grace = std::chrono::seconds(
         Int(pod, "terminationGracePeriodSeconds", "spec.template.spec.terminationGracePeriodSeconds",
             0, kMaxSeconds, 30));
-    const YAML::Node containers = pod.IsDefined() && pod.IsMap() ? pod["containers"] : YAML::Node();
+    const YAML::Node containers = At(pod, {"containers"});
     if (!containers.IsDefined() || !containers.IsSequence() || containers.size() == 0) {
       return Fail("spec.template.spec.containers", "expected a list of at least one container");
     }
     const YAML::Node c = containers[0];
     for (const char* key : {"command", "args"}) {
-      const YAML::Node list = c.IsMap() ? c[key] : YAML::Node();
+      const YAML::Node list = At(c, {key});
       if (!list.IsDefined()) continue;
       if (!list.IsSequence()) {
         Fail(fmt::format("spec.template.spec.containers[0].{}", key), "expected a list of strings");
@@ -118,7 +118,7 @@ class Parser {
       Fail("spec.template.spec.containers[0].command",
            "is required: poolscaler local runs the command, not the image");
     }
-    const YAML::Node env = c.IsMap() ? c["env"] : YAML::Node();
+    const YAML::Node env = At(c, {"env"});
     if (env.IsDefined() && env.IsSequence()) {
       for (size_t i = 0; i < env.size(); ++i) {
         std::string field = fmt::format("spec.template.spec.containers[0].env[{}]", i);

@@ -1,4 +1,4 @@
-// The job text every broker carries, and the URL parts the three clients share.
+// The job text every broker carries, and URL redaction for the three clients' messages.
 #include <fmt/format.h>
 
 #include "poolscaler/common/numbers.h"
@@ -6,6 +6,15 @@
 #include "poolscaler/jobs/queues.h"
 
 namespace poolscaler::jobs {
+
+std::string RedactUrl(const std::string& url) {
+  size_t scheme = url.find("://");
+  size_t start = scheme == std::string::npos ? 0 : scheme + 3;
+  size_t at = url.find('@', start);
+  size_t slash = url.find('/', start);
+  if (at == std::string::npos || (slash != std::string::npos && slash < at)) return url;
+  return url.substr(0, start) + "***" + url.substr(at);
+}
 
 std::string JobBody(const std::string& id, int64_t size_kb) {
   return fmt::format("{} {}", id, size_kb);

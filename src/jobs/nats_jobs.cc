@@ -41,13 +41,13 @@ class NatsLink {
     natsStatus s = natsConnection_Connect(&link->nc_, opts);
     natsOptions_Destroy(opts);
     if (s != NATS_OK) {
-      return absl::UnavailableError(fmt::format("cannot connect to nats at {}: {}", url, NatsError(s)));
+      return absl::UnavailableError(fmt::format("cannot connect to nats at {}: {}", RedactUrl(url), NatsError(s)));
     }
     jsOptions jo;
     jsOptions_Init(&jo);
     jo.Wait = 5000;
     if ((s = natsConnection_JetStream(&link->js_, link->nc_, &jo)) != NATS_OK) {
-      return absl::InternalError(fmt::format("nats at {}: no JetStream context: {}", url, NatsError(s)));
+      return absl::InternalError(fmt::format("nats at {}: no JetStream context: {}", RedactUrl(url), NatsError(s)));
     }
     return link;
   }
@@ -209,10 +209,10 @@ absl::StatusOr<std::unique_ptr<JobConsumer>> NatsConsumer(const std::string& url
   natsStatus s = js_PullSubscribe(&sub, (*link)->js(), nullptr, durable.c_str(), nullptr, &so, &code);
   if (s != NATS_OK) {
     return absl::FailedPreconditionError(fmt::format(
-        "cannot bind to consumer {} of stream {} at {}: {}", durable, stream, url, NatsError(s, code)));
+        "cannot bind to consumer {} of stream {} at {}: {}", durable, stream, RedactUrl(url), NatsError(s, code)));
   }
   return std::make_unique<NatsJobConsumer>(std::move(*link), sub,
-                                           fmt::format("{}/{} at {}", stream, durable, url));
+                                           fmt::format("{}/{} at {}", stream, durable, RedactUrl(url)));
 }
 
 absl::StatusOr<std::unique_ptr<JobPublisher>> NatsPublisher(const std::string& url,
@@ -220,7 +220,7 @@ absl::StatusOr<std::unique_ptr<JobPublisher>> NatsPublisher(const std::string& u
   absl::StatusOr<std::unique_ptr<NatsLink>> link = NatsLink::Open(url);
   if (!link.ok()) return link.status();
   if (absl::Status st = EnsureTopology((*link)->js(), topology); !st.ok()) {
-    return absl::Status(st.code(), fmt::format("nats at {}: {}", url, std::string(st.message())));
+    return absl::Status(st.code(), fmt::format("nats at {}: {}", RedactUrl(url), std::string(st.message())));
   }
   return std::make_unique<NatsJobPublisher>(std::move(*link));
 }

@@ -21,6 +21,10 @@ using Context = std::unique_ptr<redisContext, ContextDeleter>;
 
 absl::StatusOr<Context> Connect(const std::string& url) {
   std::string hostport = url.starts_with("redis://") ? url.substr(8) : url;
+  if (hostport.find('@') != std::string::npos) {
+    return absl::InvalidArgumentError(
+        "redis url: credentials in the URL are not supported (value not shown: it may hold a password)");
+  }
   absl::StatusOr<HostPort> hp = ParseHostPort("redis url", hostport, false);
   if (!hp.ok()) return hp.status();
   timeval connect_timeout{2, 0};

@@ -67,6 +67,8 @@ std::string Join(const std::vector<std::string>& parts, const char* sep) {
   return fmt::format("{}", fmt::join(parts, sep));
 }
 
+// One run of poolscaler local. Everything but the watch threads' hand-off (Pushes) belongs to
+// the thread that calls Run, which must be the process's main thread (see ReplicaSet).
 class Driver {
  public:
   Driver(const DriverOptions& o, const std::atomic<bool>& stop, std::FILE* out)
@@ -298,7 +300,8 @@ class Driver {
     std::fflush(out_);
   }
 
-  // SIGTERM to every worker at once, then waits (showing the view) until all are gone.
+  // SIGTERM to every worker at once, then waits until all are gone (at most the longest grace
+  // period + 2 s; ReplicaSet::StopAll makes sure of the rest).
   void Drain() {
     TimePoint now = SteadyClock::now();
     Duration grace{};
@@ -355,9 +358,9 @@ class Driver {
   TimePoint start_{};
   TimePoint next_plain_{};
   std::map<std::string, std::unique_ptr<ScalerClient>> clients_;  // by scaler address
+  Pushes pushes_;  // before pools_: the watches in pools_ write to it until they are destroyed
   std::vector<PoolRun> pools_;
   std::unique_ptr<PoolsFetcher> fetcher_;
-  Pushes pushes_;
   std::deque<std::string> events_;
   std::map<std::string, std::string> last_error_;  // by pool: "RPC CODE" of the failing poll
   std::vector<DecisionRow> rows_;

@@ -233,6 +233,19 @@ TEST(LocalLoopTest, BurstScalesRealWorkersWithinLimitsLosesNoJobAndReturnsToZero
   EXPECT_THAT(out, HasSubstr("(KEDA: inactive for cooldownPeriod 10 s)"));
   EXPECT_NE(Slurp(report + "/plot.svg").find("<polyline"), std::string::npos);
 
+  // The terminal view: the same driver for a few seconds under script(1), which gives it a tty.
+  // (script runs the command with $SHELL -c, which would take the test's own PATH.)
+  std::string tty_command = "PATH=" + kWorkerDir + ":/usr/bin:/bin " + kBinary + " local --config " +
+                            local_file + " --duration 3s --worker-logs " + dir.path() + "/tty-workers";
+  RunResult tty = RunToEnd({"/usr/bin/script", "-qefc", tty_command, "/dev/null"}, dir.path(),
+                           {"TERM=xterm"});
+  EXPECT_EQ(tty.code, 0) << tty.err;
+  EXPECT_THAT(tty.out, HasSubstr("\x1b[?25l\x1b[2J"));  // cursor hidden, screen cleared
+  EXPECT_TRUE(std::regex_search(tty.out, std::regex("\x1b\\[Hpoolscaler local  00:0[0-9] / 00:03  ")))
+      << tty.out;
+  EXPECT_THAT(tty.out, HasSubstr("lag, last 40 s\x1b[K"));
+  EXPECT_THAT(tty.out, HasSubstr("\x1b[?25h"));         // and shown again at the end
+
   serve.Signal(SIGTERM);
   EXPECT_EQ(serve.Wait(std::chrono::seconds(10)), 0);
   std::printf("[figures] local loop: %zu jobs published, %d lost, %d redelivered, %d processed twice "

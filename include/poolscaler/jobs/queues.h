@@ -14,6 +14,9 @@
 
 namespace poolscaler::jobs {
 
+// `url` with any "user:password@" replaced by "***@", for messages.
+std::string RedactUrl(const std::string& url);
+
 // A job body on the wire: "<id> <size_kb>" (every broker carries the same text).
 std::string JobBody(const std::string& id, int64_t size_kb);
 // The id and size of a body written by JobBody; INVALID_ARGUMENT naming the body otherwise.

@@ -10,11 +10,13 @@
 #include <sys/types.h>
 
 #include <cstdint>
-#include <map>
+#include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "poolscaler/common/time.h"
 #include "poolscaler/config/local_run.h"
 

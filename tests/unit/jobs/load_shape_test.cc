@@ -113,5 +113,11 @@ TEST(JobBodyTest, RejectsWhatItDidNotWrite) {
   EXPECT_THAT(ParseJobBody("a 1.5"), IsInvalidArgument(HasSubstr("size_kb")));
 }
 
+TEST(RedactUrlTest, HidesCredentialsOnly) {
+  EXPECT_EQ(RedactUrl("amqp://user:pw@127.0.0.1:5672/%2F"), "amqp://***@127.0.0.1:5672/%2F");
+  EXPECT_EQ(RedactUrl("nats://127.0.0.1:4222"), "nats://127.0.0.1:4222");
+  EXPECT_EQ(RedactUrl("http://h:1/a@b"), "http://h:1/a@b");  // an '@' in the path is not userinfo
+}
+
 }  // namespace
 }  // namespace poolscaler::jobs
