@@ -30,6 +30,7 @@ struct Target {
   std::unique_ptr<jobs::JobPublisher> publisher;
   std::string destination;  // fixed destination (redis stream, rabbitmq queue); "" for nats
   int64_t published = 0;
+  std::mt19937_64 sizes{};  // its own job sizes: the same --seed gives the same jobs
 };
 
 struct Options {
@@ -53,17 +54,17 @@ absl::StatusOr<std::vector<Target>> Connect(const Options& o) {
     }
     auto p = jobs::NatsPublisher(o.nats, t);
     if (!p.ok()) return p.status();
-    targets.push_back({"nats", std::move(*p), "", 0});
+    targets.push_back({"nats", std::move(*p), "", 0, {}});
   }
   if (!o.redis.empty()) {
     auto p = jobs::RedisPublisher(o.redis, o.redis_stream, o.redis_group);
     if (!p.ok()) return p.status();
-    targets.push_back({"redis", std::move(*p), o.redis_stream, 0});
+    targets.push_back({"redis", std::move(*p), o.redis_stream, 0, {}});
   }
   if (!o.rabbitmq.empty()) {
     auto p = jobs::RabbitMqPublisher(o.rabbitmq, o.rabbitmq_queue);
     if (!p.ok()) return p.status();
-    targets.push_back({"rabbitmq", std::move(*p), o.rabbitmq_queue, 0});
+    targets.push_back({"rabbitmq", std::move(*p), o.rabbitmq_queue, 0, {}});
   }
   return targets;
 }
@@ -100,7 +101,7 @@ int Run(const Options& o, const sigset_t& stop) {
   log::Info("brokers ready", {{"targets", std::to_string(targets->size())}});
   if (o.setup_only) return 0;
 
-  std::mt19937_64 rng(o.seed);
+  for (size_t i = 0; i < targets->size(); ++i) (*targets)[i].sizes.seed(o.seed + i);
   std::map<std::string, int64_t> per_destination;
   const TimePoint start = SteadyClock::now();
   const Duration total = shape->Total();
@@ -115,7 +116,7 @@ int Run(const Options& o, const sigset_t& stop) {
     for (Target& target : *targets) {
       while (target.published < due && code == 0) {
         std::string id = fmt::format("{}-{:06d}", target.name, target.published + 1);
-        int64_t size_kb = jobs::DrawSizeKb(rng);
+        int64_t size_kb = jobs::DrawSizeKb(target.sizes);
         std::string destination =
             target.destination.empty()
                 ? fmt::format("{}.{}", o.nats_prefix, jobs::TierName(jobs::TierForSize(size_kb)))
