@@ -5,6 +5,7 @@
 //   Redis Streams:  stream `events`, consumer group `analytics`
 //   RabbitMQ:       durable queue `test-runs`
 // It first creates what is missing (stream, consumers, group, queue); --setup-only stops there.
+// It exits once the last busy phase is over (a trailing idle phase publishes nothing).
 // SIGTERM/SIGINT stop publishing; what was published stays recorded.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -104,15 +105,16 @@ int Run(const Options& o, const sigset_t& stop) {
   for (size_t i = 0; i < targets->size(); ++i) (*targets)[i].sizes.seed(o.seed + i);
   std::map<std::string, int64_t> per_destination;
   const TimePoint start = SteadyClock::now();
-  const Duration total = shape->Total();
+  // Nothing is published after the last busy phase: trailing idle phases are for the pools.
+  const Duration last_job = shape->LastJobAt();
   TimePoint next_status = start;
   int code = 0;
   for (bool done = false; !done && code == 0;) {
     timespec zero{0, 0};
     if (sigtimedwait(&stop, nullptr, &zero) > 0) break;
     Duration t = SteadyClock::now() - start;
-    done = t >= total;
-    auto due = static_cast<int64_t>(std::floor(shape->JobsDueBy(std::min(t, total))));
+    done = t >= last_job;
+    auto due = static_cast<int64_t>(std::floor(shape->JobsDueBy(std::min(t, last_job))));
     for (Target& target : *targets) {
       while (target.published < due && code == 0) {
         std::string id = fmt::format("{}-{:06d}", target.name, target.published + 1);
