@@ -55,7 +55,8 @@ CLI::App* AddLocalCommand(CLI::App& app, LocalOptions& o) {
                     "The load being published (poolscaler-load --shape), for the view's phase "
                     "and --stop-when-idle");
   local->add_flag("--stop-when-idle", o.stop_when_idle,
-                  "Stop once the --shape is over and every pool is inactive at zero");
+                  "Stop once the --shape has published its last job and every pool is inactive "
+                  "at zero with no worker left");
   local->add_option("--pools-url", o.pools_url,
                     "poolscaler's /pools (http://HOST:PORT/pools), to show lag and limits");
   local->add_option("--report", o.report_dir, "Write decisions.csv, plot.svg and summary.txt here");
