@@ -90,7 +90,7 @@ std::string ChartsSvg(const std::string& title, const std::vector<Chart>& charts
           kLeft, y, kLeft + kPlotWidth, y, kLeft + kPlotWidth - 4, y - 3 < y0 + 12 ? y + 13 : y - 3,
           XmlText(chart.reference->second));
     }
-    double legend_x = kLeft + kPlotWidth - 170.0 * static_cast<double>(chart.lines.size());
+    double legend_x = kLeft + kPlotWidth - 200.0 * static_cast<double>(chart.lines.size());
     for (const ChartLine& line : chart.lines) {
       std::string points;
       double last_y = -1;
@@ -108,7 +108,7 @@ std::string ChartsSvg(const std::string& title, const std::vector<Chart>& charts
           line.dashed ? " stroke-dasharray=\"6,3\"" : (line.dotted ? " stroke-dasharray=\"1,2\"" : ""),
           points, legend_x, y0 - 14,
           line.color, legend_x + 18, y0 - 8, XmlText(line.label));
-      legend_x += 170;
+      legend_x += 200;
     }
   }
   svg += "</svg>\n";
