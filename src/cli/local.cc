@@ -1,10 +1,10 @@
 #include "local.h"
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -28,13 +28,14 @@ void PrintPlan(const config::LocalRun& run) {
   for (const config::LocalScaledObject& so : run.scaled_objects) {
     std::string command;
     for (const std::string& a : so.workload.argv) command += (command.empty() ? "" : " ") + a;
-    std::printf("ScaledObject %s/%s: %s trigger to %s, every %gs, %lld..%lld replicas, cooldownPeriod %gs\n"
-                "  Deployment %s: %s (grace %gs)\n",
-                so.ns.c_str(), so.name.c_str(), so.push ? "external-push" : "external",
-                so.scaler_address.c_str(), ToSeconds(so.polling_interval),
-                static_cast<long long>(so.min_replicas), static_cast<long long>(so.max_replicas),
-                ToSeconds(so.cooldown_period), so.workload.deployment.c_str(), command.c_str(),
-                ToSeconds(so.workload.termination_grace));
+    std::printf(
+        "ScaledObject %s/%s: %s trigger to %s, every %gs, %lld..%lld replicas, cooldownPeriod %gs\n"
+        "  Deployment %s: %s (grace %gs)\n",
+        so.ns.c_str(), so.name.c_str(), so.push ? "external-push" : "external",
+        so.scaler_address.c_str(), ToSeconds(so.polling_interval),
+        static_cast<long long>(so.min_replicas), static_cast<long long>(so.max_replicas),
+        ToSeconds(so.cooldown_period), so.workload.deployment.c_str(), command.c_str(),
+        ToSeconds(so.workload.termination_grace));
   }
 }
 
@@ -45,9 +46,10 @@ CLI::App* AddLocalCommand(CLI::App& app, LocalOptions& o) {
       "local",
       "Play KEDA, the HPA and the Deployments on this machine: poll a running poolscaler as "
       "KEDA does and run the decided number of worker processes");
-  local->add_option("--config", o.config_path,
-                    "Kubernetes manifests: KEDA ScaledObjects and the Deployments they scale "
-                    "(each container's command + args is run locally)")
+  local
+      ->add_option("--config", o.config_path,
+                   "Kubernetes manifests: KEDA ScaledObjects and the Deployments they scale "
+                   "(each container's command + args is run locally)")
       ->required()
       ->check(CLI::ExistingFile);
   local->add_option("--duration", o.duration, "Stop after this long")->capture_default_str();
@@ -87,8 +89,9 @@ int Local(const LocalOptions& o) {
   d.run = std::move(*run);
   absl::StatusOr<Duration> duration = ParseDuration("--duration", o.duration);
   if (!duration.ok() || *duration <= Duration::zero()) {
-    std::fprintf(stderr, "%s\n", duration.ok() ? "--duration: must be above 0"
-                                               : std::string(duration.status().message()).c_str());
+    std::fprintf(stderr, "%s\n",
+                 duration.ok() ? "--duration: must be above 0"
+                               : std::string(duration.status().message()).c_str());
     return 2;
   }
   d.duration = *duration;
@@ -110,7 +113,8 @@ int Local(const LocalOptions& o) {
   std::error_code ec;
   if (d.log_dir.empty() && !d.report_dir.empty()) d.log_dir = d.report_dir + "/workers";
   if (d.log_dir.empty()) {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "poolscaler-local-XXXXXX").string();
+    std::string tmpl =
+        (std::filesystem::temp_directory_path() / "poolscaler-local-XXXXXX").string();
     if (mkdtemp(tmpl.data()) != nullptr) d.log_dir = tmpl;
   }
   for (const std::string& dir : {d.report_dir, d.log_dir}) {

@@ -9,15 +9,15 @@ class App;
 namespace poolscaler::cli {
 
 struct LocalOptions {
-  std::string config_path;          // the ScaledObjects + Deployments file
+  std::string config_path;  // the ScaledObjects + Deployments file
   std::string duration = "3m";
-  std::string shape;                // the load's phases (poolscaler-load --shape), optional
+  std::string shape;  // the load's phases (poolscaler-load --shape), optional
   bool stop_when_idle = false;
   std::string pools_url;
   std::string report_dir;
-  std::string log_dir;              // default REPORT_DIR/workers, or a temporary directory
-  bool plain = false;               // also when stdout is not a terminal
-  bool check = false;               // parse, print the plan, exit
+  std::string log_dir;  // default REPORT_DIR/workers, or a temporary directory
+  bool plain = false;   // also when stdout is not a terminal
+  bool check = false;   // parse, print the plan, exit
 };
 
 // Declares the subcommand and its flags on `app`, writing into `options`.

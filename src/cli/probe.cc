@@ -24,7 +24,8 @@ int Probe(const ProbeOptions& o) {
     return 1;
   }
   // What the HPA does with it (AverageValue), and KEDA's 0 when inactive.
-  long long hpa = p.active && p.target > 0 ? static_cast<long long>(std::ceil(p.value / p.target)) : 0;
+  long long hpa =
+      p.active && p.target > 0 ? static_cast<long long>(std::ceil(p.value / p.target)) : 0;
   if (o.json) {
     nlohmann::json j = {{"ok", true},        {"metricName", p.metric_name},
                         {"target", p.target}, {"value", p.value},

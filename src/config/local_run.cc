@@ -39,8 +39,8 @@ class Parser {
       auto it = workloads_.find(so.workload.deployment);
       if (it == workloads_.end()) {
         errors_.push_back(fmt::format(
-            "{}: ScaledObject {}/{}: spec.scaleTargetRef.name: no Deployment {} in the file",
-            file_, so.ns, so.name, Quote(so.workload.deployment)));
+            "{}: ScaledObject {}/{}: spec.scaleTargetRef.name: no Deployment {} in the file", file_,
+            so.ns, so.name, Quote(so.workload.deployment)));
         continue;
       }
       so.workload = it->second;
@@ -95,8 +95,8 @@ class Parser {
     w.deployment = name;
     const YAML::Node pod = At(doc, {"spec", "template", "spec"});
     w.termination_grace = std::chrono::seconds(
-        Int(pod, "terminationGracePeriodSeconds", "spec.template.spec.terminationGracePeriodSeconds",
-            0, kMaxSeconds, 30));
+        Int(pod, "terminationGracePeriodSeconds",
+            "spec.template.spec.terminationGracePeriodSeconds", 0, kMaxSeconds, 30));
     const YAML::Node containers = At(pod, {"containers"});
     if (!containers.IsDefined() || !containers.IsSequence() || containers.size() == 0) {
       return Fail("spec.template.spec.containers", "expected a list of at least one container");
@@ -110,8 +110,11 @@ class Parser {
         continue;
       }
       for (const YAML::Node& item : list) {
-        if (item.IsScalar()) w.argv.push_back(item.Scalar());
-        else Fail(fmt::format("spec.template.spec.containers[0].{}", key), "expected a list of strings");
+        if (item.IsScalar())
+          w.argv.push_back(item.Scalar());
+        else
+          Fail(fmt::format("spec.template.spec.containers[0].{}", key),
+               "expected a list of strings");
       }
     }
     if (w.argv.empty()) {
@@ -131,7 +134,8 @@ class Parser {
     } else if (env.IsDefined()) {
       Fail("spec.template.spec.containers[0].env", "expected a list of {name, value}");
     }
-    if (!workloads_.emplace(name, w).second) Fail("metadata.name", "a second Deployment of that name");
+    if (!workloads_.emplace(name, w).second)
+      Fail("metadata.name", "a second Deployment of that name");
   }
 
   void ScaledObject(const YAML::Node& doc, const std::string& name, const std::string& ns) {
@@ -141,7 +145,8 @@ class Parser {
     const YAML::Node spec = At(doc, {"spec"});
     if (!spec.IsDefined() || !spec.IsMap()) return Fail("spec", "is required");
     for (const char* unsupported : {"fallback", "idleReplicaCount"}) {
-      if (spec[unsupported]) Fail(fmt::format("spec.{}", unsupported), "is not modelled by poolscaler local");
+      if (spec[unsupported])
+        Fail(fmt::format("spec.{}", unsupported), "is not modelled by poolscaler local");
     }
     if (At(spec, {"advanced", "scalingModifiers"}).IsDefined()) {
       Fail("spec.advanced.scalingModifiers", "is not modelled by poolscaler local");
@@ -150,19 +155,24 @@ class Parser {
     if (so.workload.deployment.empty()) Fail("spec.scaleTargetRef.name", "is required");
     std::string target_kind = Scalar(spec, {"scaleTargetRef", "kind"});
     if (!target_kind.empty() && target_kind != "Deployment") {
-      Fail("spec.scaleTargetRef.kind", fmt::format("only Deployment runs locally (value {})", Quote(target_kind)));
+      Fail("spec.scaleTargetRef.kind",
+           fmt::format("only Deployment runs locally (value {})", Quote(target_kind)));
     }
-    so.polling_interval = std::chrono::seconds(Int(spec, "pollingInterval", "spec.pollingInterval", 1, kMaxSeconds, 30));
-    so.cooldown_period = std::chrono::seconds(Int(spec, "cooldownPeriod", "spec.cooldownPeriod", 0, kMaxSeconds, 300));
+    so.polling_interval = std::chrono::seconds(
+        Int(spec, "pollingInterval", "spec.pollingInterval", 1, kMaxSeconds, 30));
+    so.cooldown_period = std::chrono::seconds(
+        Int(spec, "cooldownPeriod", "spec.cooldownPeriod", 0, kMaxSeconds, 300));
     so.min_replicas = Int(spec, "minReplicaCount", "spec.minReplicaCount", 0, kMaxReplicas, 0);
     so.max_replicas = Int(spec, "maxReplicaCount", "spec.maxReplicaCount", 1, kMaxReplicas, 100);
     if (so.max_replicas < so.min_replicas) {
-      Fail("spec.maxReplicaCount", fmt::format("is below minReplicaCount {} (value {})", so.min_replicas, so.max_replicas));
+      Fail("spec.maxReplicaCount",
+           fmt::format("is below minReplicaCount {} (value {})", so.min_replicas, so.max_replicas));
     }
     const YAML::Node behavior = At(spec, {"advanced", "horizontalPodAutoscalerConfig", "behavior"});
     if (behavior.IsDefined()) {
       std::vector<std::string> errors;
-      ParseBehavior(behavior, "spec.advanced.horizontalPodAutoscalerConfig.behavior", &so.hpa_behavior, &errors);
+      ParseBehavior(behavior, "spec.advanced.horizontalPodAutoscalerConfig.behavior",
+                    &so.hpa_behavior, &errors);
       for (const std::string& e : errors) errors_.push_back(fmt::format("{}: {}", where_, e));
     }
     Trigger(spec, so);
@@ -177,12 +187,14 @@ class Parser {
     const YAML::Node t = triggers[0];
     std::string type = t.IsMap() && t["type"] && t["type"].IsScalar() ? t["type"].Scalar() : "";
     if (type != "external" && type != "external-push") {
-      return Fail("spec.triggers[0].type", fmt::format("expected external or external-push (value {})", Quote(type)));
+      return Fail("spec.triggers[0].type",
+                  fmt::format("expected external or external-push (value {})", Quote(type)));
     }
     so.push = type == "external-push";
     std::string metric_type = Scalar(t, {"metricType"});
     if (!metric_type.empty() && metric_type != "AverageValue") {
-      Fail("spec.triggers[0].metricType", fmt::format("only AverageValue is modelled (value {})", Quote(metric_type)));
+      Fail("spec.triggers[0].metricType",
+           fmt::format("only AverageValue is modelled (value {})", Quote(metric_type)));
     }
     const YAML::Node metadata = t["metadata"];
     if (!metadata || !metadata.IsMap()) return Fail("spec.triggers[0].metadata", "is required");
@@ -197,7 +209,8 @@ class Parser {
     so.scaler_address = so.metadata.count("scalerAddress") ? so.metadata["scalerAddress"] : "";
     if (so.scaler_address.empty()) Fail("spec.triggers[0].metadata.scalerAddress", "is required");
     if (so.metadata.count("enableTLS") && so.metadata["enableTLS"] == "true") {
-      Fail("spec.triggers[0].metadata.enableTLS", "TLS to the scaler is not supported by poolscaler local");
+      Fail("spec.triggers[0].metadata.enableTLS",
+           "TLS to the scaler is not supported by poolscaler local");
     }
   }
 

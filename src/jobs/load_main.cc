@@ -7,11 +7,11 @@
 // It first creates what is missing (stream, consumers, group, queue); --setup-only stops there.
 // It exits once the last busy phase is over (a trailing idle phase publishes nothing).
 // SIGTERM/SIGINT stop publishing; what was published stays recorded.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <nats/nats.h>
 #include <signal.h>
 
+#include <CLI/CLI.hpp>
 #include <cmath>
 #include <cstdio>
 #include <map>

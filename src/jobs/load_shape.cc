@@ -115,8 +115,8 @@ absl::StatusOr<LoadShape> ParseLoadShape(std::string_view field, std::string_vie
   size_t index = 0;
   for (size_t start = 0; start <= text.size(); ++index) {
     size_t comma = text.find(',', start);
-    std::string_view item =
-        text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    std::string_view item = text.substr(
+        start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
     absl::StatusOr<LoadPhase> phase = ParsePhase(field, index, item);
     if (!phase.ok()) return phase.status();
     shape.phases.push_back(std::move(*phase));
@@ -128,9 +128,12 @@ absl::StatusOr<LoadShape> ParseLoadShape(std::string_view field, std::string_vie
 
 const char* TierName(Tier tier) {
   switch (tier) {
-    case Tier::kSmall: return "small";
-    case Tier::kLarge: return "large";
-    case Tier::kGpu: return "gpu";
+    case Tier::kSmall:
+      return "small";
+    case Tier::kLarge:
+      return "large";
+    case Tier::kGpu:
+      return "gpu";
   }
   return "small";
 }

@@ -18,8 +18,8 @@ std::string NatsError(natsStatus s, jsErrCode code = static_cast<jsErrCode>(0)) 
 }
 
 int Millis(Duration d) {
-  return static_cast<int>(std::max<int64_t>(
-      1, std::chrono::duration_cast<std::chrono::milliseconds>(d).count()));
+  return static_cast<int>(
+      std::max<int64_t>(1, std::chrono::duration_cast<std::chrono::milliseconds>(d).count()));
 }
 
 // One connection and its JetStream context; closed when destroyed.
@@ -41,13 +41,15 @@ class NatsLink {
     natsStatus s = natsConnection_Connect(&link->nc_, opts);
     natsOptions_Destroy(opts);
     if (s != NATS_OK) {
-      return absl::UnavailableError(fmt::format("cannot connect to nats at {}: {}", RedactUrl(url), NatsError(s)));
+      return absl::UnavailableError(
+          fmt::format("cannot connect to nats at {}: {}", RedactUrl(url), NatsError(s)));
     }
     jsOptions jo;
     jsOptions_Init(&jo);
     jo.Wait = 5000;
     if ((s = natsConnection_JetStream(&link->js_, link->nc_, &jo)) != NATS_OK) {
-      return absl::InternalError(fmt::format("nats at {}: no JetStream context: {}", RedactUrl(url), NatsError(s)));
+      return absl::InternalError(
+          fmt::format("nats at {}: no JetStream context: {}", RedactUrl(url), NatsError(s)));
     }
     return link;
   }
@@ -97,7 +99,8 @@ class NatsJobConsumer final : public JobConsumer {
       d.delivery_count = static_cast<int64_t>(meta->NumDelivered);
       jsMsgMetaData_Destroy(meta);
     }
-    std::string body(natsMsg_GetData(current_), static_cast<size_t>(natsMsg_GetDataLength(current_)));
+    std::string body(natsMsg_GetData(current_),
+                     static_cast<size_t>(natsMsg_GetDataLength(current_)));
     absl::StatusOr<std::pair<std::string, int64_t>> parsed = ParseJobBody(body);
     if (!parsed.ok()) {
       natsMsg_Term(current_, nullptr);  // never deliver a body nobody can read again
@@ -140,7 +143,8 @@ class NatsJobConsumer final : public JobConsumer {
 class NatsJobPublisher final : public JobPublisher {
  public:
   explicit NatsJobPublisher(std::unique_ptr<NatsLink> link) : link_(std::move(link)) {}
-  absl::Status Publish(const std::string& subject, const std::string& id, int64_t size_kb) override {
+  absl::Status Publish(const std::string& subject, const std::string& id,
+                       int64_t size_kb) override {
     std::string body = JobBody(id, size_kb);
     jsPubAck* ack = nullptr;
     jsErrCode code = static_cast<jsErrCode>(0);
@@ -186,8 +190,8 @@ absl::Status EnsureTopology(jsCtx* js, const NatsTopology& t) {
     s = js_AddConsumer(&ci, js, t.stream.c_str(), &cc, nullptr, &code);
     if (ci != nullptr) jsConsumerInfo_Destroy(ci);
     if (s != NATS_OK) {
-      return absl::FailedPreconditionError(fmt::format(
-          "cannot create consumer {} on stream {}: {}", durable, t.stream, NatsError(s, code)));
+      return absl::FailedPreconditionError(fmt::format("cannot create consumer {} on stream {}: {}",
+                                                       durable, t.stream, NatsError(s, code)));
     }
   }
   return absl::OkStatus();
@@ -206,13 +210,15 @@ absl::StatusOr<std::unique_ptr<JobConsumer>> NatsConsumer(const std::string& url
   so.Consumer = durable.c_str();
   natsSubscription* sub = nullptr;
   jsErrCode code = static_cast<jsErrCode>(0);
-  natsStatus s = js_PullSubscribe(&sub, (*link)->js(), nullptr, durable.c_str(), nullptr, &so, &code);
+  natsStatus s =
+      js_PullSubscribe(&sub, (*link)->js(), nullptr, durable.c_str(), nullptr, &so, &code);
   if (s != NATS_OK) {
-    return absl::FailedPreconditionError(fmt::format(
-        "cannot bind to consumer {} of stream {} at {}: {}", durable, stream, RedactUrl(url), NatsError(s, code)));
+    return absl::FailedPreconditionError(
+        fmt::format("cannot bind to consumer {} of stream {} at {}: {}", durable, stream,
+                    RedactUrl(url), NatsError(s, code)));
   }
-  return std::make_unique<NatsJobConsumer>(std::move(*link), sub,
-                                           fmt::format("{}/{} at {}", stream, durable, RedactUrl(url)));
+  return std::make_unique<NatsJobConsumer>(
+      std::move(*link), sub, fmt::format("{}/{} at {}", stream, durable, RedactUrl(url)));
 }
 
 absl::StatusOr<std::unique_ptr<JobPublisher>> NatsPublisher(const std::string& url,
@@ -220,7 +226,8 @@ absl::StatusOr<std::unique_ptr<JobPublisher>> NatsPublisher(const std::string& u
   absl::StatusOr<std::unique_ptr<NatsLink>> link = NatsLink::Open(url);
   if (!link.ok()) return link.status();
   if (absl::Status st = EnsureTopology((*link)->js(), topology); !st.ok()) {
-    return absl::Status(st.code(), fmt::format("nats at {}: {}", RedactUrl(url), std::string(st.message())));
+    return absl::Status(st.code(),
+                        fmt::format("nats at {}: {}", RedactUrl(url), std::string(st.message())));
   }
   return std::make_unique<NatsJobPublisher>(std::move(*link));
 }

@@ -14,9 +14,12 @@ constexpr amqp_channel_t kChannel = 1;
 
 std::string ReplyText(const amqp_rpc_reply_t& r) {
   switch (r.reply_type) {
-    case AMQP_RESPONSE_NORMAL: return "ok";
-    case AMQP_RESPONSE_NONE: return "no reply";
-    case AMQP_RESPONSE_LIBRARY_EXCEPTION: return amqp_error_string2(r.library_error);
+    case AMQP_RESPONSE_NORMAL:
+      return "ok";
+    case AMQP_RESPONSE_NONE:
+      return "no reply";
+    case AMQP_RESPONSE_LIBRARY_EXCEPTION:
+      return amqp_error_string2(r.library_error);
     case AMQP_RESPONSE_SERVER_EXCEPTION:
       if (r.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
         auto* m = static_cast<amqp_connection_close_t*>(r.reply.decoded);
@@ -43,25 +46,29 @@ class AmqpLink {
     amqp_default_connection_info(&info);
     if (amqp_parse_url(buffer.data(), &info) != AMQP_STATUS_OK) {
       return absl::InvalidArgumentError(
-          "rabbitmq url: expected amqp://[user:password@]host:port[/vhost] (value not shown: it may hold a password)");
+          "rabbitmq url: expected amqp://[user:password@]host:port[/vhost] (value not shown: it "
+          "may hold a password)");
     }
     auto link = std::unique_ptr<AmqpLink>(new AmqpLink());
     link->where_ = fmt::format("{}:{}/{}", info.host, info.port, info.vhost);
     link->conn_ = amqp_new_connection();
     amqp_socket_t* socket = amqp_tcp_socket_new(link->conn_);
     timeval tv{5, 0};
-    if (socket == nullptr || amqp_socket_open_noblock(socket, info.host, info.port, &tv) != AMQP_STATUS_OK) {
+    if (socket == nullptr ||
+        amqp_socket_open_noblock(socket, info.host, info.port, &tv) != AMQP_STATUS_OK) {
       return absl::UnavailableError(fmt::format("cannot connect to rabbitmq at {}", link->where_));
     }
     amqp_set_rpc_timeout(link->conn_, &tv);
     amqp_rpc_reply_t r = amqp_login(link->conn_, info.vhost, 0, 131072, 0, AMQP_SASL_METHOD_PLAIN,
                                     info.user, info.password);
     if (r.reply_type != AMQP_RESPONSE_NORMAL) {
-      return absl::UnauthenticatedError(fmt::format("rabbitmq login at {}: {}", link->where_, ReplyText(r)));
+      return absl::UnauthenticatedError(
+          fmt::format("rabbitmq login at {}: {}", link->where_, ReplyText(r)));
     }
     amqp_channel_open(link->conn_, kChannel);
     if (r = amqp_get_rpc_reply(link->conn_); r.reply_type != AMQP_RESPONSE_NORMAL) {
-      return absl::UnavailableError(fmt::format("rabbitmq channel.open at {}: {}", link->where_, ReplyText(r)));
+      return absl::UnavailableError(
+          fmt::format("rabbitmq channel.open at {}: {}", link->where_, ReplyText(r)));
     }
     link->open_ = true;
     return link;
@@ -120,10 +127,12 @@ class RabbitJobConsumer final : public JobConsumer {
         return absl::UnavailableError(fmt::format("consuming at {}: the broker sent method {:#x}",
                                                   link_->where(), frame.payload.method.id));
       }
-      return absl::UnavailableError(fmt::format("consuming at {}: unexpected frame", link_->where()));
+      return absl::UnavailableError(
+          fmt::format("consuming at {}: unexpected frame", link_->where()));
     }
     if (r.reply_type != AMQP_RESPONSE_NORMAL) {
-      return absl::UnavailableError(fmt::format("consuming at {}: {}", link_->where(), ReplyText(r)));
+      return absl::UnavailableError(
+          fmt::format("consuming at {}: {}", link_->where(), ReplyText(r)));
     }
     std::string body(static_cast<char*>(env.message.body.bytes), env.message.body.len);
     uint64_t tag = env.delivery_tag;
@@ -148,7 +157,8 @@ class RabbitJobConsumer final : public JobConsumer {
     int rc = amqp_basic_ack(link_->conn(), kChannel, current_, 0);
     current_ = 0;
     if (rc != AMQP_STATUS_OK) {
-      return absl::UnavailableError(fmt::format("basic.ack at {}: {}", link_->where(), amqp_error_string2(rc)));
+      return absl::UnavailableError(
+          fmt::format("basic.ack at {}: {}", link_->where(), amqp_error_string2(rc)));
     }
     return absl::OkStatus();
   }
@@ -166,19 +176,23 @@ class RabbitJobPublisher final : public JobPublisher {
   RabbitJobPublisher(std::unique_ptr<AmqpLink> link, std::string queue)
       : link_(std::move(link)), queue_(std::move(queue)) {}
 
-  absl::Status Publish(const std::string& destination, const std::string& id, int64_t size_kb) override {
+  absl::Status Publish(const std::string& destination, const std::string& id,
+                       int64_t size_kb) override {
     if (destination != queue_) {
-      return absl::InvalidArgumentError(fmt::format("rabbitmq publisher of queue {} asked to publish to {}", queue_, destination));
+      return absl::InvalidArgumentError(fmt::format(
+          "rabbitmq publisher of queue {} asked to publish to {}", queue_, destination));
     }
     amqp_connection_state_t conn = link_->conn();
     std::string body = JobBody(id, size_kb);
     amqp_basic_properties_t props;
     props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG;
     props.delivery_mode = 2;  // persistent
-    int rc = amqp_basic_publish(conn, kChannel, amqp_empty_bytes, amqp_cstring_bytes(queue_.c_str()),
-                                1, 0, &props, amqp_cstring_bytes(body.c_str()));
+    int rc =
+        amqp_basic_publish(conn, kChannel, amqp_empty_bytes, amqp_cstring_bytes(queue_.c_str()), 1,
+                           0, &props, amqp_cstring_bytes(body.c_str()));
     if (rc != AMQP_STATUS_OK) {
-      return absl::UnavailableError(fmt::format("publish to {} at {}: {}", queue_, link_->where(), amqp_error_string2(rc)));
+      return absl::UnavailableError(
+          fmt::format("publish to {} at {}: {}", queue_, link_->where(), amqp_error_string2(rc)));
     }
     ++sequence_;
     return WaitConfirm();
@@ -194,28 +208,35 @@ class RabbitJobPublisher final : public JobPublisher {
       timeval tv{5, 0};
       int rc = amqp_simple_wait_frame_noblock(conn, &frame, &tv);
       if (rc != AMQP_STATUS_OK) {
-        return absl::UnavailableError(fmt::format("no publisher confirm from {}: {}", link_->where(), amqp_error_string2(rc)));
+        return absl::UnavailableError(fmt::format("no publisher confirm from {}: {}",
+                                                  link_->where(), amqp_error_string2(rc)));
       }
       if (frame.frame_type != AMQP_FRAME_METHOD) continue;
       switch (frame.payload.method.id) {
         case AMQP_BASIC_ACK_METHOD: {
           auto* ack = static_cast<amqp_basic_ack_t*>(frame.payload.method.decoded);
           if (ack->delivery_tag < sequence_) continue;
-          if (returned) return absl::NotFoundError(fmt::format("queue {} not found at {}", queue_, link_->where()));
+          if (returned)
+            return absl::NotFoundError(
+                fmt::format("queue {} not found at {}", queue_, link_->where()));
           return absl::OkStatus();
         }
         case AMQP_BASIC_NACK_METHOD:
-          return absl::UnavailableError(fmt::format("rabbitmq at {} refused a message for {}", link_->where(), queue_));
+          return absl::UnavailableError(
+              fmt::format("rabbitmq at {} refused a message for {}", link_->where(), queue_));
         case AMQP_BASIC_RETURN_METHOD: {  // unroutable (mandatory): the message follows
           amqp_message_t message;
-          if (amqp_read_message(conn, frame.channel, &message, 0).reply_type == AMQP_RESPONSE_NORMAL) {
+          if (amqp_read_message(conn, frame.channel, &message, 0).reply_type ==
+              AMQP_RESPONSE_NORMAL) {
             amqp_destroy_message(&message);
           }
           returned = true;
           continue;
         }
         default:
-          return absl::UnavailableError(fmt::format("publishing at {}: the broker sent method {:#x}", link_->where(), frame.payload.method.id));
+          return absl::UnavailableError(
+              fmt::format("publishing at {}: the broker sent method {:#x}", link_->where(),
+                          frame.payload.method.id));
       }
     }
   }
@@ -234,8 +255,9 @@ absl::StatusOr<std::unique_ptr<JobConsumer>> RabbitMqConsumer(const std::string&
   amqp_connection_state_t conn = (*link)->conn();
   amqp_basic_qos(conn, kChannel, 0, 1, 0);
   if (absl::Status st = (*link)->Check("basic.qos"); !st.ok()) return st;
-  amqp_basic_consume_ok_t* ok = amqp_basic_consume(conn, kChannel, amqp_cstring_bytes(queue.c_str()),
-                                                   amqp_empty_bytes, 0, 0, 0, amqp_empty_table);
+  amqp_basic_consume_ok_t* ok =
+      amqp_basic_consume(conn, kChannel, amqp_cstring_bytes(queue.c_str()), amqp_empty_bytes, 0, 0,
+                         0, amqp_empty_table);
   if (absl::Status st = (*link)->Check("basic.consume " + queue); !st.ok() || ok == nullptr) {
     return st.ok() ? absl::UnavailableError("basic.consume " + queue + ": no reply") : st;
   }

@@ -23,7 +23,8 @@ absl::StatusOr<Context> Connect(const std::string& url) {
   std::string hostport = url.starts_with("redis://") ? url.substr(8) : url;
   if (hostport.find('@') != std::string::npos) {
     return absl::InvalidArgumentError(
-        "redis url: credentials in the URL are not supported (value not shown: it may hold a password)");
+        "redis url: credentials in the URL are not supported (value not shown: it may hold a "
+        "password)");
   }
   absl::StatusOr<HostPort> hp = ParseHostPort("redis url", hostport, false);
   if (!hp.ok()) return hp.status();
@@ -66,7 +67,8 @@ std::string Str(const redisReply* r) {
 
 // The "id" and "size_kb" fields of one stream entry [id, [field, value, ...]].
 std::optional<Delivery> EntryDelivery(const redisReply* entry, std::string* entry_id) {
-  if (entry == nullptr || entry->type != REDIS_REPLY_ARRAY || entry->elements != 2) return std::nullopt;
+  if (entry == nullptr || entry->type != REDIS_REPLY_ARRAY || entry->elements != 2)
+    return std::nullopt;
   *entry_id = Str(entry->element[0]);
   const redisReply* fields = entry->element[1];
   if (fields == nullptr || fields->type != REDIS_REPLY_ARRAY) return std::nullopt;
@@ -83,19 +85,22 @@ class RedisJobConsumer final : public JobConsumer {
  public:
   RedisJobConsumer(Context c, std::string stream, std::string group, std::string consumer,
                    Duration claim_idle)
-      : c_(std::move(c)), stream_(std::move(stream)), group_(std::move(group)),
-        consumer_(std::move(consumer)), claim_idle_(claim_idle) {}
+      : c_(std::move(c)),
+        stream_(std::move(stream)),
+        group_(std::move(group)),
+        consumer_(std::move(consumer)),
+        claim_idle_(claim_idle) {}
   ~RedisJobConsumer() override { Close(); }
 
   absl::StatusOr<std::optional<Delivery>> Next(Duration wait) override {
     absl::StatusOr<std::optional<Delivery>> claimed = Claim();
     if (!claimed.ok() || claimed->has_value()) return claimed;
-    int64_t block_ms = std::max<int64_t>(
-        1, std::chrono::duration_cast<std::chrono::milliseconds>(wait).count());
-    absl::StatusOr<Reply> r =
-        Run(c_.get(), {"XREADGROUP", "GROUP", group_, consumer_, "COUNT", "1", "BLOCK",
-                       std::to_string(block_ms), "STREAMS", stream_, ">"},
-            "XREADGROUP " + stream_);
+    int64_t block_ms =
+        std::max<int64_t>(1, std::chrono::duration_cast<std::chrono::milliseconds>(wait).count());
+    absl::StatusOr<Reply> r = Run(c_.get(),
+                                  {"XREADGROUP", "GROUP", group_, consumer_, "COUNT", "1", "BLOCK",
+                                   std::to_string(block_ms), "STREAMS", stream_, ">"},
+                                  "XREADGROUP " + stream_);
     if (!r.ok()) return r.status();
     const redisReply* streams = r->get();
     if (streams->type != REDIS_REPLY_ARRAY || streams->elements == 0) return std::nullopt;
@@ -117,9 +122,11 @@ class RedisJobConsumer final : public JobConsumer {
     if (c_ == nullptr) return;
     // A consumer with nothing pending is removed from the group (DELCONSUMER would drop the
     // pending entries of one that has some, so it stays and another worker claims them).
-    absl::StatusOr<Reply> pending = Run(c_.get(), {"XPENDING", stream_, group_, "-", "+", "1", consumer_}, "XPENDING");
+    absl::StatusOr<Reply> pending =
+        Run(c_.get(), {"XPENDING", stream_, group_, "-", "+", "1", consumer_}, "XPENDING");
     if (pending.ok() && (*pending)->type == REDIS_REPLY_ARRAY && (*pending)->elements == 0) {
-      (void)Run(c_.get(), {"XGROUP", "DELCONSUMER", stream_, group_, consumer_}, "XGROUP DELCONSUMER");
+      (void)Run(c_.get(), {"XGROUP", "DELCONSUMER", stream_, group_, consumer_},
+                "XGROUP DELCONSUMER");
     }
     c_.reset();
   }
@@ -132,9 +139,10 @@ class RedisJobConsumer final : public JobConsumer {
     if (now < next_claim_) return std::nullopt;
     next_claim_ = now + std::chrono::seconds(2);
     int64_t idle_ms = std::chrono::duration_cast<std::chrono::milliseconds>(claim_idle_).count();
-    absl::StatusOr<Reply> r = Run(c_.get(), {"XAUTOCLAIM", stream_, group_, consumer_,
-                                             std::to_string(idle_ms), "0-0", "COUNT", "1"},
-                                  "XAUTOCLAIM " + stream_);
+    absl::StatusOr<Reply> r = Run(
+        c_.get(),
+        {"XAUTOCLAIM", stream_, group_, consumer_, std::to_string(idle_ms), "0-0", "COUNT", "1"},
+        "XAUTOCLAIM " + stream_);
     if (!r.ok()) return r.status();
     const redisReply* reply = r->get();
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2) return std::nullopt;
@@ -150,11 +158,13 @@ class RedisJobConsumer final : public JobConsumer {
     if (id.empty()) return std::nullopt;
     if (!d) {  // unreadable: acknowledged so that it is not claimed forever
       (void)Run(c_.get(), {"XACK", stream_, group_, id}, "XACK");
-      return absl::InvalidArgumentError(fmt::format("entry {} of {} has no readable job field", id, stream_));
+      return absl::InvalidArgumentError(
+          fmt::format("entry {} of {} has no readable job field", id, stream_));
     }
     if (count == 0) {
       d->delivery_count = 2;
-      absl::StatusOr<Reply> p = Run(c_.get(), {"XPENDING", stream_, group_, id, id, "1"}, "XPENDING");
+      absl::StatusOr<Reply> p =
+          Run(c_.get(), {"XPENDING", stream_, group_, id, id, "1"}, "XPENDING");
       if (p.ok() && (*p)->type == REDIS_REPLY_ARRAY && (*p)->elements == 1 &&
           (*p)->element[0]->elements == 4) {
         d->delivery_count = (*p)->element[0]->element[3]->integer;
@@ -174,11 +184,14 @@ class RedisJobConsumer final : public JobConsumer {
 class RedisJobPublisher final : public JobPublisher {
  public:
   RedisJobPublisher(Context c, std::string stream) : c_(std::move(c)), stream_(std::move(stream)) {}
-  absl::Status Publish(const std::string& destination, const std::string& id, int64_t size_kb) override {
+  absl::Status Publish(const std::string& destination, const std::string& id,
+                       int64_t size_kb) override {
     if (destination != stream_) {
-      return absl::InvalidArgumentError(fmt::format("redis publisher of stream {} asked to publish to {}", stream_, destination));
+      return absl::InvalidArgumentError(
+          fmt::format("redis publisher of stream {} asked to publish to {}", stream_, destination));
     }
-    return Run(c_.get(), {"XADD", stream_, "*", "job", JobBody(id, size_kb)}, "XADD " + stream_).status();
+    return Run(c_.get(), {"XADD", stream_, "*", "job", JobBody(id, size_kb)}, "XADD " + stream_)
+        .status();
   }
 
  private:

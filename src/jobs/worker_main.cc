@@ -4,13 +4,13 @@
 // "<id> <delivery> <worker>" to --record, then acks. SIGTERM/SIGINT: finishes the job in hand,
 // acks it, leaves the broker tidily and exits 0. Broker failures exit 1 (the driver, like a
 // Deployment, starts a replacement).
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <nats/nats.h>
 #include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
 
@@ -88,7 +88,8 @@ int Run(const Options& o) {
   }
   absl::StatusOr<std::unique_ptr<jobs::JobConsumer>> consumer = Connect(o);
   if (!consumer.ok()) {
-    log::Error("cannot start", {{"worker", o.name}, {"error", std::string(consumer.status().message())}});
+    log::Error("cannot start",
+               {{"worker", o.name}, {"error", std::string(consumer.status().message())}});
     return consumer.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
   }
   log::Info("worker ready", {{"worker", o.name}, {"broker", o.broker}});
@@ -97,7 +98,8 @@ int Run(const Options& o) {
   while (!StopRequested(stop)) {
     absl::StatusOr<std::optional<jobs::Delivery>> job = (*consumer)->Next(std::chrono::seconds(1));
     if (!job.ok()) {
-      log::Error("cannot take a job", {{"worker", o.name}, {"error", std::string(job.status().message())}});
+      log::Error("cannot take a job",
+                 {{"worker", o.name}, {"error", std::string(job.status().message())}});
       if (job.status().code() == absl::StatusCode::kInvalidArgument) continue;  // a bad body
       code = 1;
       break;
@@ -115,7 +117,8 @@ int Run(const Options& o) {
     }
     bool last = StopRequested(stop);
     if (absl::Status st = (*consumer)->Ack(last); !st.ok()) {
-      log::Error("cannot ack", {{"worker", o.name}, {"job", d.id}, {"error", std::string(st.message())}});
+      log::Error("cannot ack",
+                 {{"worker", o.name}, {"job", d.id}, {"error", std::string(st.message())}});
       code = 1;
       break;
     }
@@ -125,8 +128,8 @@ int Run(const Options& o) {
   (*consumer)->Close();
   consumer->reset();
   if (o.broker == "nats") nats_Close();
-  log::Info("worker stopped", {{"worker", o.name}, {"jobs", std::to_string(done)},
-                               {"exit", std::to_string(code)}});
+  log::Info("worker stopped",
+            {{"worker", o.name}, {"jobs", std::to_string(done)}, {"exit", std::to_string(code)}});
   return code;
 }
 

@@ -34,7 +34,7 @@ struct PoolRun {
   TimePoint next_poll{};
   PollResult last_poll;
   std::vector<std::string> hpa_limits;  // of the last decision: "hpa:max", ...
-  std::optional<PoolStatus> status;  // poolscaler's, from the last GET /pools
+  std::optional<PoolStatus> status;     // poolscaler's, from the last GET /pools
   std::vector<double> lag_history;
   double lag_peak = 0;
 };
@@ -102,7 +102,8 @@ class Driver {
       auto& client = clients_[p.so->scaler_address];
       if (!client) client = std::make_unique<ScalerClient>(p.so->scaler_address);
       p.client = client.get();
-      absl::StatusOr<std::unique_ptr<ReplicaSet>> rs = ReplicaSet::Create(p.so->workload, o_.log_dir);
+      absl::StatusOr<std::unique_ptr<ReplicaSet>> rs =
+          ReplicaSet::Create(p.so->workload, o_.log_dir);
       if (!rs.ok()) return rs.status();
       p.workers = std::move(*rs);
     }
@@ -161,10 +162,12 @@ class Driver {
       p.workers->ScaleTo(d.replicas, now);
       std::string why = ScaleReasonName(d.reason);
       if (d.reason == ScaleReason::kHpa || d.reason == ScaleReason::kCooldown) {
-        why = fmt::format("HPA: {} {:g} / target {:g}{}", p.last_poll.metric_name,
-                          p.last_poll.value, p.last_poll.target, hpa.empty() ? "" : ", " + Join(hpa, ", "));
+        why =
+            fmt::format("HPA: {} {:g} / target {:g}{}", p.last_poll.metric_name, p.last_poll.value,
+                        p.last_poll.target, hpa.empty() ? "" : ", " + Join(hpa, ", "));
       } else if (d.reason == ScaleReason::kDeactivate) {
-        why = fmt::format("KEDA: inactive for cooldownPeriod {:g} s", ToSeconds(p.so->cooldown_period));
+        why = fmt::format("KEDA: inactive for cooldownPeriod {:g} s",
+                          ToSeconds(p.so->cooldown_period));
       } else if (d.reason == ScaleReason::kActivate) {
         why = "KEDA: IsActive true";
       }
@@ -191,9 +194,12 @@ class Driver {
     // A failing poll is an event when it starts failing, or fails differently (call, code).
     std::string failure;
     if (!p.last_poll.status.ok()) {
-      row.error = fmt::format("{}: {}", p.last_poll.failed_rpc, std::string(p.last_poll.status.message()));
-      failure = fmt::format("{} {}", p.last_poll.failed_rpc, static_cast<int>(p.last_poll.status.code()));
-      if (last_error_[p.so->name] != failure) Event(now, fmt::format("{}: {}", p.so->name, row.error));
+      row.error =
+          fmt::format("{}: {}", p.last_poll.failed_rpc, std::string(p.last_poll.status.message()));
+      failure =
+          fmt::format("{} {}", p.last_poll.failed_rpc, static_cast<int>(p.last_poll.status.code()));
+      if (last_error_[p.so->name] != failure)
+        Event(now, fmt::format("{}: {}", p.so->name, row.error));
     } else if (!last_error_[p.so->name].empty()) {
       Event(now, fmt::format("{}: polls succeed again", p.so->name));
     }
@@ -215,7 +221,8 @@ class Driver {
 
   void Refresh() {
     if (fetcher_ != nullptr) {
-      absl::StatusOr<std::map<std::string, PoolStatus>> pools = fetcher_->Fetch(std::chrono::milliseconds(500));
+      absl::StatusOr<std::map<std::string, PoolStatus>> pools =
+          fetcher_->Fetch(std::chrono::milliseconds(500));
       for (PoolRun& p : pools_) {
         auto pool = p.so->metadata.find("pool");
         if (!pools.ok() || pool == p.so->metadata.end() || !pools->contains(pool->second)) {
@@ -276,7 +283,8 @@ class Driver {
       pv.max_replicas = p.so->max_replicas;
       pv.active = p.last_poll.active;
       pv.limits = Limits(p, ",");
-      if (!p.last_poll.status.ok()) pv.error = p.last_poll.failed_rpc + ": " + std::string(p.last_poll.status.message());
+      if (!p.last_poll.status.ok())
+        pv.error = p.last_poll.failed_rpc + ": " + std::string(p.last_poll.status.message());
       pv.lag_history = p.lag_history;
       pv.lag_peak = p.lag_peak;
       v.pools.push_back(std::move(pv));
@@ -328,8 +336,8 @@ class Driver {
     std::map<std::string, PoolTotals> totals;
     for (const PoolRun& p : pools_) totals[p.so->name] = {p.so->max_replicas, p.workers->counts()};
     std::string summary = SummaryText(rows_, totals);
-    std::fprintf(out_, "\npoolscaler local: stopped after %s (%s)\n%s", Clock(SteadyClock::now() - start_).c_str(),
-                 why.c_str(), summary.c_str());
+    std::fprintf(out_, "\npoolscaler local: stopped after %s (%s)\n%s",
+                 Clock(SteadyClock::now() - start_).c_str(), why.c_str(), summary.c_str());
     if (o_.report_dir.empty()) return absl::OkStatus();
     std::vector<PhaseSpan> phases;
     if (o_.shape) {
@@ -339,16 +347,17 @@ class Driver {
         at += ph.length;
       }
     }
-    for (const auto& [name, text] : {std::pair{std::string("decisions.csv"), DecisionsCsv(rows_)},
-                                     std::pair{std::string("plot.svg"), PlotSvg(rows_, totals, phases)},
-                                     std::pair{std::string("summary.txt"), summary}}) {
+    for (const auto& [name, text] :
+         {std::pair{std::string("decisions.csv"), DecisionsCsv(rows_)},
+          std::pair{std::string("plot.svg"), PlotSvg(rows_, totals, phases)},
+          std::pair{std::string("summary.txt"), summary}}) {
       std::string path = o_.report_dir + "/" + name;
       std::ofstream f(path, std::ios::trunc);
       f << text;
       if (!f.good()) return absl::FailedPreconditionError(fmt::format("cannot write {}", path));
     }
-    std::fprintf(out_, "report: %s/decisions.csv, %s/plot.svg, %s/summary.txt\n", o_.report_dir.c_str(),
-                 o_.report_dir.c_str(), o_.report_dir.c_str());
+    std::fprintf(out_, "report: %s/decisions.csv, %s/plot.svg, %s/summary.txt\n",
+                 o_.report_dir.c_str(), o_.report_dir.c_str(), o_.report_dir.c_str());
     return absl::OkStatus();
   }
 

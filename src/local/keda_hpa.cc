@@ -35,18 +35,24 @@ ScaleDecision Hpa(const config::LocalScaledObject& so, const PollResult& poll, i
 
 const char* ScaleReasonName(ScaleReason reason) {
   switch (reason) {
-    case ScaleReason::kHold: return "hold";
-    case ScaleReason::kIdle: return "idle";
-    case ScaleReason::kActivate: return "activate";
-    case ScaleReason::kCooldown: return "cooldown";
-    case ScaleReason::kDeactivate: return "deactivate";
-    case ScaleReason::kHpa: return "hpa";
+    case ScaleReason::kHold:
+      return "hold";
+    case ScaleReason::kIdle:
+      return "idle";
+    case ScaleReason::kActivate:
+      return "activate";
+    case ScaleReason::kCooldown:
+      return "cooldown";
+    case ScaleReason::kDeactivate:
+      return "deactivate";
+    case ScaleReason::kHpa:
+      return "hpa";
   }
   return "hold";
 }
 
-ScaleDecision KedaStep(const config::LocalScaledObject& so, const PollResult& poll,
-                       int64_t current, TimePoint now, ScaleState& state) {
+ScaleDecision KedaStep(const config::LocalScaledObject& so, const PollResult& poll, int64_t current,
+                       TimePoint now, ScaleState& state) {
   ScaleDecision d;
   d.replicas = current;
   if (!poll.status.ok() || poll.target <= 0) {

@@ -56,7 +56,8 @@ absl::StatusOr<std::unique_ptr<PoolsFetcher>> PoolsFetcher::Create(const std::st
   return std::unique_ptr<PoolsFetcher>(new PoolsFetcher(url, url.substr(slash), std::move(client)));
 }
 
-PoolsFetcher::PoolsFetcher(std::string url, std::string path, std::unique_ptr<httplib::Client> client)
+PoolsFetcher::PoolsFetcher(std::string url, std::string path,
+                           std::unique_ptr<httplib::Client> client)
     : url_(std::move(url)), path_(std::move(path)), client_(std::move(client)) {}
 
 PoolsFetcher::~PoolsFetcher() = default;

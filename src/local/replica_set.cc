@@ -1,6 +1,7 @@
 #include "poolscaler/local/replica_set.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -10,8 +11,6 @@
 #include <algorithm>
 #include <cstdlib>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "poolscaler/common/text.h"
 
@@ -39,7 +38,8 @@ std::string ExpandReferences(const std::string& text,
       size_t close = text.find(')', i + 2);
       if (close != std::string::npos) {
         std::string name = text.substr(i + 2, close - i - 2);
-        auto it = std::find_if(env.rbegin(), env.rend(), [&](const auto& kv) { return kv.first == name; });
+        auto it = std::find_if(env.rbegin(), env.rend(),
+                               [&](const auto& kv) { return kv.first == name; });
         if (it != env.rend()) {
           out += it->second;
           i = close + 1;
@@ -63,32 +63,37 @@ absl::StatusOr<std::string> FindExecutable(const std::string& name, const std::s
   }
   for (size_t start = 0; start <= path.size();) {
     size_t colon = path.find(':', start);
-    std::string dir = path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+    std::string dir =
+        path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
     std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
     if (executable(candidate)) return candidate;
     if (colon == std::string::npos) break;
     start = colon + 1;
   }
-  return absl::NotFoundError(fmt::format("command {} is not in PATH ({})", Quote(name), Quote(path)));
+  return absl::NotFoundError(
+      fmt::format("command {} is not in PATH ({})", Quote(name), Quote(path)));
 }
 
 absl::StatusOr<std::unique_ptr<ReplicaSet>> ReplicaSet::Create(config::LocalWorkload workload,
                                                                std::string log_dir) {
   if (workload.argv.empty()) {
-    return absl::InvalidArgumentError(fmt::format("Deployment {} has no command", workload.deployment));
+    return absl::InvalidArgumentError(
+        fmt::format("Deployment {} has no command", workload.deployment));
   }
   const char* path = std::getenv("PATH");
-  absl::StatusOr<std::string> exe =
-      FindExecutable(ExpandReferences(workload.argv[0], workload.env), path ? path : "/usr/bin:/bin");
+  absl::StatusOr<std::string> exe = FindExecutable(ExpandReferences(workload.argv[0], workload.env),
+                                                   path ? path : "/usr/bin:/bin");
   if (!exe.ok()) {
-    return absl::NotFoundError(fmt::format("Deployment {}: {}", workload.deployment,
-                                           std::string(exe.status().message())));
+    return absl::NotFoundError(
+        fmt::format("Deployment {}: {}", workload.deployment, std::string(exe.status().message())));
   }
   return std::unique_ptr<ReplicaSet>(new ReplicaSet(std::move(workload), *exe, std::move(log_dir)));
 }
 
 ReplicaSet::ReplicaSet(config::LocalWorkload workload, std::string executable, std::string log_dir)
-    : workload_(std::move(workload)), executable_(std::move(executable)), log_dir_(std::move(log_dir)) {}
+    : workload_(std::move(workload)),
+      executable_(std::move(executable)),
+      log_dir_(std::move(log_dir)) {}
 
 ReplicaSet::~ReplicaSet() { StopAll(); }
 
@@ -96,9 +101,7 @@ int64_t ReplicaSet::running() const {
   return std::count_if(pods_.begin(), pods_.end(), [](const Pod& p) { return !p.stop_at; });
 }
 
-int64_t ReplicaSet::terminating() const {
-  return static_cast<int64_t>(pods_.size()) - running();
-}
+int64_t ReplicaSet::terminating() const { return static_cast<int64_t>(pods_.size()) - running(); }
 
 std::vector<std::string> ReplicaSet::TakeEvents() {
   std::vector<std::string> out;
@@ -140,10 +143,14 @@ void ReplicaSet::Reap(TimePoint now) {
     }
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     if (it->stop_at) {
-      if (it->killed) counts_.killed++;
-      else if (code == 0) counts_.stopped_clean++;
-      else counts_.stopped_failed++;
-      if (!it->killed && code != 0) events_.push_back(fmt::format("{} exited {} after SIGTERM", it->name, code));
+      if (it->killed)
+        counts_.killed++;
+      else if (code == 0)
+        counts_.stopped_clean++;
+      else
+        counts_.stopped_failed++;
+      if (!it->killed && code != 0)
+        events_.push_back(fmt::format("{} exited {} after SIGTERM", it->name, code));
     } else {
       counts_.crashed++;
       backoff_ = now - it->started >= kHealthyRun || backoff_ == Duration::zero()
@@ -165,7 +172,8 @@ void ReplicaSet::Start(TimePoint now) {
   env.emplace_back("POD_NAME", pod.name);
   // Everything the child needs is built before fork: after it, only async-signal-safe calls.
   std::vector<std::string> args = {executable_};
-  for (size_t i = 1; i < workload_.argv.size(); ++i) args.push_back(ExpandReferences(workload_.argv[i], env));
+  for (size_t i = 1; i < workload_.argv.size(); ++i)
+    args.push_back(ExpandReferences(workload_.argv[i], env));
   std::vector<std::string> envs;
   for (char** e = environ; *e != nullptr; ++e) {
     std::string entry = *e;

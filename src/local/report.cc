@@ -65,8 +65,10 @@ std::string PlotSvg(const std::vector<DecisionRow>& rows,
     sim::ChartLine lag_line{.label = "lag", .color = "#1f77b4"};
     sim::Chart replicas{.title = pool + " — replicas"};
     sim::ChartLine alive{.label = "workers alive", .color = "#2ca02c", .step = true};
-    sim::ChartLine desired{.label = "poolscaler desired", .color = "#ff7f0e", .dashed = true, .step = true};
-    sim::ChartLine demand{.label = "demand before limits (capped)", .color = "#7f7f7f", .dotted = true, .step = true};
+    sim::ChartLine desired{
+        .label = "poolscaler desired", .color = "#ff7f0e", .dashed = true, .step = true};
+    sim::ChartLine demand{
+        .label = "demand before limits (capped)", .color = "#7f7f7f", .dotted = true, .step = true};
     for (const DecisionRow& r : rows) {
       if (r.pool != pool) continue;
       if (r.lag) lag_line.points.emplace_back(r.t, *r.lag);
@@ -116,7 +118,8 @@ std::string SummaryText(const std::vector<DecisionRow>& rows,
     if (auto it = totals.find(pool); it != totals.end()) c = it->second.workers;
     out += fmt::format("{:<14} {:>5} {:>8} {:>8} {:>9}  {:<30}  {}\n", pool, polls, peak_desired,
                        peak_running, active,
-                       fmt::format("{}/{}/{}/{}/{}", c.started, c.stopped_clean, c.stopped_failed, c.killed, c.crashed),
+                       fmt::format("{}/{}/{}/{}/{}", c.started, c.stopped_clean, c.stopped_failed,
+                                   c.killed, c.crashed),
                        limit_text.empty() ? "-" : limit_text);
   }
   return out;

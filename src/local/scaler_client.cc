@@ -47,8 +47,8 @@ PollResult ScalerClient::Poll(const ScaledObjectKey& key, Duration timeout) cons
     if (!st.ok()) return fail("GetMetricSpec", ToStatus(st));
   }
   if (spec.metricspecs_size() != 1) {
-    return fail("GetMetricSpec", absl::InternalError(fmt::format(
-                                     "expected 1 metric spec, got {}", spec.metricspecs_size())));
+    return fail("GetMetricSpec", absl::InternalError(fmt::format("expected 1 metric spec, got {}",
+                                                                 spec.metricspecs_size())));
   }
   const externalscaler::MetricSpec& ms = spec.metricspecs(0);
   p.metric_name = ms.metricname();
@@ -65,11 +65,12 @@ PollResult ScalerClient::Poll(const ScaledObjectKey& key, Duration timeout) cons
     if (!st.ok()) return fail("GetMetrics", ToStatus(st));
   }
   if (metrics.metricvalues_size() != 1) {
-    return fail("GetMetrics", absl::InternalError(fmt::format(
-                                  "expected 1 metric value, got {}", metrics.metricvalues_size())));
+    return fail("GetMetrics", absl::InternalError(fmt::format("expected 1 metric value, got {}",
+                                                              metrics.metricvalues_size())));
   }
   const externalscaler::MetricValue& mv = metrics.metricvalues(0);
-  p.value = mv.metricvaluefloat() > 0 ? mv.metricvaluefloat() : static_cast<double>(mv.metricvalue());
+  p.value =
+      mv.metricvaluefloat() > 0 ? mv.metricvaluefloat() : static_cast<double>(mv.metricvalue());
   {
     grpc::ClientContext ctx;
     SetDeadline(ctx, timeout);
@@ -81,8 +82,8 @@ PollResult ScalerClient::Poll(const ScaledObjectKey& key, Duration timeout) cons
   return p;
 }
 
-std::unique_ptr<ActiveWatch> ScalerClient::WatchActive(
-    const ScaledObjectKey& key, std::function<void(bool)> on_message) const {
+std::unique_ptr<ActiveWatch> ScalerClient::WatchActive(const ScaledObjectKey& key,
+                                                       std::function<void(bool)> on_message) const {
   return std::make_unique<ActiveWatch>(channel_, key, std::move(on_message));
 }
 

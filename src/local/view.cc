@@ -73,7 +73,8 @@ std::string Sparkline(const std::vector<double>& values, size_t width, double ma
 }
 
 std::string ProgressBar(double fraction, size_t width) {
-  auto filled = static_cast<size_t>(std::round(std::clamp(fraction, 0.0, 1.0) * static_cast<double>(width)));
+  auto filled =
+      static_cast<size_t>(std::round(std::clamp(fraction, 0.0, 1.0) * static_cast<double>(width)));
   std::string out;
   for (size_t i = 0; i < width; ++i) out += i < filled ? "█" : "░";
   return out;
@@ -94,7 +95,8 @@ std::string RenderFrame(const ViewState& v) {
     if (limits.size() > 26) limits = limits.substr(0, 25) + "…";
     out += fmt::format("{:<14} {:>6} {:>8}  {:<17} {:<7} {} {}  {}\n", p.name, Lag(p), p.desired,
                        Running(p), p.active ? "yes" : "no", PadColumns(limits, 26),
-                       PadColumns(WorkersBar(p), 20), Sparkline(p.lag_history, kSparkWidth, p.lag_peak));
+                       PadColumns(WorkersBar(p), 20),
+                       Sparkline(p.lag_history, kSparkWidth, p.lag_peak));
   }
   out += "\nrecent:\n";
   for (const std::string& e : v.recent_events) out += "  " + e + "\n";
@@ -104,11 +106,13 @@ std::string RenderFrame(const ViewState& v) {
 std::string RenderPlain(const ViewState& v) {
   std::string out = "[" + Header(v) + "]\n";
   for (const PoolView& p : v.pools) {
-    std::string limits = p.error.empty() ? (p.limits.empty() ? "-" : p.limits) : "error: " + p.error;
+    std::string limits =
+        p.error.empty() ? (p.limits.empty() ? "-" : p.limits) : "error: " + p.error;
     if (limits.size() > 40) limits = limits.substr(0, 39) + "…";
-    out += fmt::format("  {:<14} lag {:>5}  desired {:>2}  running {:<16} active {:<3}  limits {} |{}|\n",
-                       p.name, Lag(p), p.desired, Running(p), p.active ? "yes" : "no",
-                       PadColumns(limits, 40), Sparkline(p.lag_history, 30, p.lag_peak));
+    out += fmt::format(
+        "  {:<14} lag {:>5}  desired {:>2}  running {:<16} active {:<3}  limits {} |{}|\n", p.name,
+        Lag(p), p.desired, Running(p), p.active ? "yes" : "no", PadColumns(limits, 40),
+        Sparkline(p.lag_history, 30, p.lag_peak));
   }
   return out;
 }

@@ -34,11 +34,20 @@ std::string XmlText(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -72,10 +81,13 @@ std::string ChartsSvg(const std::string& title, const std::vector<Chart>& charts
         y0 + 10, ymax, kLeft - 4, y0 + kChartHeight, kLeft + kPlotWidth, y0 + kChartHeight + 14,
         std::round(t_max));
     auto x_of = [&](double t) { return kLeft + kPlotWidth * std::clamp(t / t_max, 0.0, 1.0); };
-    auto y_of = [&](double v) { return y0 + kChartHeight - kChartHeight * std::clamp(v / ymax, 0.0, 1.0); };
+    auto y_of = [&](double v) {
+      return y0 + kChartHeight - kChartHeight * std::clamp(v / ymax, 0.0, 1.0);
+    };
     for (const Band& b : bands) {
-      svg += fmt::format("<rect x=\"{:.1f}\" y=\"{}\" width=\"{:.1f}\" height=\"{}\" fill=\"{}\"/>\n",
-                         x_of(b.t0), y0, std::max(0.0, x_of(b.t1) - x_of(b.t0)), kChartHeight, b.fill);
+      svg +=
+          fmt::format("<rect x=\"{:.1f}\" y=\"{}\" width=\"{:.1f}\" height=\"{}\" fill=\"{}\"/>\n",
+                      x_of(b.t0), y0, std::max(0.0, x_of(b.t1) - x_of(b.t0)), kChartHeight, b.fill);
       if (ci == 0) {
         svg += fmt::format("<text x=\"{:.1f}\" y=\"{}\" fill=\"#666\">{}</text>\n", x_of(b.t0) + 3,
                            y0 + 12, XmlText(b.label));
@@ -105,9 +117,9 @@ std::string ChartsSvg(const std::string& title, const std::vector<Chart>& charts
           "points=\"{}\"/>\n<rect x=\"{:.0f}\" y=\"{}\" width=\"14\" height=\"4\" fill=\"{}\"/>"
           "<text x=\"{:.0f}\" y=\"{}\">{}</text>\n",
           line.color,
-          line.dashed ? " stroke-dasharray=\"6,3\"" : (line.dotted ? " stroke-dasharray=\"1,2\"" : ""),
-          points, legend_x, y0 - 14,
-          line.color, legend_x + 18, y0 - 8, XmlText(line.label));
+          line.dashed ? " stroke-dasharray=\"6,3\""
+                      : (line.dotted ? " stroke-dasharray=\"1,2\"" : ""),
+          points, legend_x, y0 - 14, line.color, legend_x + 18, y0 - 8, XmlText(line.label));
       legend_x += 200;
     }
   }

@@ -74,16 +74,18 @@ inline std::vector<std::map<std::string, std::string>> ReadCsv(const std::string
 // What happened to the jobs of one destination: processing records per job id, each with the
 // broker's delivery count.
 struct JobLedger {
-  std::map<std::string, std::string> published;                 // id → destination
-  std::map<std::string, std::vector<long long>> processed;      // id → delivery counts
-  std::vector<std::string> problems;                            // malformed lines
+  std::map<std::string, std::string> published;             // id → destination
+  std::map<std::string, std::vector<long long>> processed;  // id → delivery counts
+  std::vector<std::string> problems;                        // malformed lines
 };
 
 inline void ReadPublished(const std::string& path, JobLedger& ledger) {
   for (const std::string& line : Lines(Slurp(path))) {
     std::vector<std::string> w = Words(line);
-    if (w.size() != 2) ledger.problems.push_back(path + ": " + line);
-    else ledger.published[w[0]] = w[1];
+    if (w.size() != 2)
+      ledger.problems.push_back(path + ": " + line);
+    else
+      ledger.published[w[0]] = w[1];
   }
 }
 

@@ -37,14 +37,16 @@ const std::string kShape = "idle:2s,burst:12s@24,steady:10s@6,idle:60s";
 constexpr double kGpuBudget = 2;
 
 // Which worker record file holds the jobs published to each destination (demo-local.yaml).
-const std::map<std::string, std::string> kRecordOf = {
-    {"jobs.parse.small", "parse-small"}, {"jobs.parse.large", "parse-large"},
-    {"jobs.parse.gpu", "parse-gpu"},     {"events", "analytics"},
-    {"test-runs", "test-runs"}};
+const std::map<std::string, std::string> kRecordOf = {{"jobs.parse.small", "parse-small"},
+                                                      {"jobs.parse.large", "parse-large"},
+                                                      {"jobs.parse.gpu", "parse-gpu"},
+                                                      {"events", "analytics"},
+                                                      {"test-runs", "test-runs"}};
 
 std::string Fill(std::string text, const std::map<std::string, std::string>& values) {
   for (const auto& [name, value] : values) {
-    for (size_t at; (at = text.find(name)) != std::string::npos;) text.replace(at, name.size(), value);
+    for (size_t at; (at = text.find(name)) != std::string::npos;)
+      text.replace(at, name.size(), value);
   }
   return text;
 }
@@ -54,10 +56,12 @@ std::string WaitForServing(Process& serve, int* http_port) {
   std::smatch m;
   std::regex serving(R"re("grpc":"(\d+)","http":"(\d+)")re");
   std::string err;
-  if (!Eventually([&] {
-        err = serve.Stderr();
-        return std::regex_search(err, m, serving);
-      }, std::chrono::seconds(20))) {
+  if (!Eventually(
+          [&] {
+            err = serve.Stderr();
+            return std::regex_search(err, m, serving);
+          },
+          std::chrono::seconds(20))) {
     return "";
   }
   *http_port = std::stoi(m[2].str());
@@ -94,9 +98,9 @@ TEST(LocalLoopTest, BurstScalesRealWorkersWithinLimitsLosesNoJobAndReturnsToZero
       {"${RABBITMQ_AMQP_ADDRESS}", "127.0.0.1:" + std::to_string(rabbit->amqp_port())},
       {"${RABBITMQ_HTTP_ADDRESS}", "127.0.0.1:" + std::to_string(rabbit->http_port())},
       {"${WORK_DIR}", dir.path()}};
-  const std::vector<std::string> load_targets = {
-      "--nats", nats->url(), "--redis", "redis://" + redis->address(), "--rabbitmq",
-      rabbit->amqp_url("%2F")};
+  const std::vector<std::string> load_targets = {"--nats",     nats->url(),
+                                                 "--redis",    "redis://" + redis->address(),
+                                                 "--rabbitmq", rabbit->amqp_url("%2F")};
   std::vector<std::string> setup = {kLoad, "--setup-only"};
   setup.insert(setup.end(), load_targets.begin(), load_targets.end());
   RunResult r = RunToEnd(setup, dir.path());
@@ -111,20 +115,22 @@ TEST(LocalLoopTest, BurstScalesRealWorkersWithinLimitsLosesNoJobAndReturnsToZero
   ASSERT_FALSE(grpc.empty()) << serve.Stderr();
   std::map<std::string, std::string> values = brokers;
   values["${SCALER_ADDRESS}"] = grpc;
-  std::string local_file = dir.Write("demo-local.yaml", Fill(Slurp(kExamples + "demo-local.yaml"), values));
+  std::string local_file =
+      dir.Write("demo-local.yaml", Fill(Slurp(kExamples + "demo-local.yaml"), values));
   absl::StatusOr<config::LocalRun> run = config::ParseLocalRun(Slurp(local_file), local_file);
   ASSERT_TRUE(run.ok()) << run.status();
 
-  std::vector<std::string> load_argv = {kLoad, "--shape", kShape, "--record", dir.path() + "/published.txt"};
+  std::vector<std::string> load_argv = {kLoad, "--shape", kShape, "--record",
+                                        dir.path() + "/published.txt"};
   load_argv.insert(load_argv.end(), load_targets.begin(), load_targets.end());
   const auto loop_started = std::chrono::steady_clock::now();
   Process load(load_argv, dir.path());
   const std::string report = dir.path() + "/report";
-  Process local({kBinary, "local", "--config", local_file, "--shape", kShape, "--duration", "150s",
-                 "--stop-when-idle", "--pools-url",
-                 "http://127.0.0.1:" + std::to_string(http_port) + "/pools", "--report", report,
-                 "--plain"},
-                dir.path(), {"PATH=" + kWorkerDir + ":/usr/bin:/bin"});
+  Process local(
+      {kBinary, "local", "--config", local_file, "--shape", kShape, "--duration", "150s",
+       "--stop-when-idle", "--pools-url",
+       "http://127.0.0.1:" + std::to_string(http_port) + "/pools", "--report", report, "--plain"},
+      dir.path(), {"PATH=" + kWorkerDir + ":/usr/bin:/bin"});
   std::optional<int> local_code = local.Wait(std::chrono::seconds(180));
   const double loop_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - loop_started).count();
@@ -162,7 +168,8 @@ TEST(LocalLoopTest, BurstScalesRealWorkersWithinLimitsLosesNoJobAndReturnsToZero
       ++redelivered;
       long long highest = *std::max_element(deliveries.begin(), deliveries.end());
       if (highest < 2) {
-        ADD_FAILURE() << "job " << id << " processed " << deliveries.size() << " times, never redelivered";
+        ADD_FAILURE() << "job " << id << " processed " << deliveries.size()
+                      << " times, never redelivered";
         ++duplicated_without_redelivery;
       }
     }
@@ -189,7 +196,8 @@ TEST(LocalLoopTest, BurstScalesRealWorkersWithinLimitsLosesNoJobAndReturnsToZero
       EXPECT_LE(desired, static_cast<double>(so.max_replicas)) << "at t=" << t;
       EXPECT_LE(running, desired) << "more workers running than decided at t=" << t;
       if (so.name == "parse-gpu") {
-        EXPECT_LE(metric, kGpuBudget) << "poolscaler's desired count above the GPU budget at t=" << t;
+        EXPECT_LE(metric, kGpuBudget)
+            << "poolscaler's desired count above the GPU budget at t=" << t;
         EXPECT_LE(desired, kGpuBudget) << "at t=" << t;
         budget_hit = budget_hit || row.at("limits").find("budget:gpu") != std::string::npos;
       }
@@ -226,7 +234,8 @@ TEST(LocalLoopTest, BurstScalesRealWorkersWithinLimitsLosesNoJobAndReturnsToZero
 
   // The live view rendered (--plain): the progress header, pool lines with a sparkline, events.
   // (Alternations, not bracket expressions: the block characters are several bytes each.)
-  EXPECT_TRUE(std::regex_search(out, std::regex("\\[00:[0-9]{2} / 02:30  (█|░){20} +[0-9]+ %  load: burst")))
+  EXPECT_TRUE(std::regex_search(
+      out, std::regex("\\[00:[0-9]{2} / 02:30  (█|░){20} +[0-9]+ %  load: burst")))
       << out;
   EXPECT_TRUE(std::regex_search(
       out, std::regex("\n  parse-gpu +lag +[0-9]+ [^\n]*\\|( |▁|▂|▃|▄|▅|▆|▇|█)*(▁|▂|▃|▄|▅|▆|▇|█)")))
@@ -237,24 +246,27 @@ TEST(LocalLoopTest, BurstScalesRealWorkersWithinLimitsLosesNoJobAndReturnsToZero
 
   // The terminal view: the same driver for a few seconds under script(1), which gives it a tty.
   // (script runs the command with $SHELL -c, which would take the test's own PATH.)
-  std::string tty_command = "PATH=" + kWorkerDir + ":/usr/bin:/bin " + kBinary + " local --config " +
-                            local_file + " --duration 3s --worker-logs " + dir.path() + "/tty-workers";
-  RunResult tty = RunToEnd({"/usr/bin/script", "-qefc", tty_command, "/dev/null"}, dir.path(),
-                           {"TERM=xterm"});
+  std::string tty_command = "PATH=" + kWorkerDir + ":/usr/bin:/bin " + kBinary +
+                            " local --config " + local_file + " --duration 3s --worker-logs " +
+                            dir.path() + "/tty-workers";
+  RunResult tty =
+      RunToEnd({"/usr/bin/script", "-qefc", tty_command, "/dev/null"}, dir.path(), {"TERM=xterm"});
   EXPECT_EQ(tty.code, 0) << tty.err;
   EXPECT_THAT(tty.out, HasSubstr("\x1b[?25l\x1b[2J"));  // cursor hidden, screen cleared
-  EXPECT_TRUE(std::regex_search(tty.out, std::regex("\x1b\\[Hpoolscaler local  00:0[0-9] / 00:03  ")))
+  EXPECT_TRUE(
+      std::regex_search(tty.out, std::regex("\x1b\\[Hpoolscaler local  00:0[0-9] / 00:03  ")))
       << tty.out;
   EXPECT_THAT(tty.out, HasSubstr("lag, last 40 s\x1b[K"));
-  EXPECT_THAT(tty.out, HasSubstr("\x1b[?25h"));         // and shown again at the end
+  EXPECT_THAT(tty.out, HasSubstr("\x1b[?25h"));  // and shown again at the end
 
   serve.Signal(SIGTERM);
   EXPECT_EQ(serve.Wait(std::chrono::seconds(10)), 0);
-  std::printf("[figures] local loop: %zu jobs published, %d lost, %d redelivered, %d processed twice "
-              "without redelivery; brokers started in %.0f s, loop %.0f s, whole test %.0f s\n",
-              ledger.published.size(), lost, redelivered, duplicated_without_redelivery,
-              brokers_seconds, loop_seconds,
-              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  std::printf(
+      "[figures] local loop: %zu jobs published, %d lost, %d redelivered, %d processed twice "
+      "without redelivery; brokers started in %.0f s, loop %.0f s, whole test %.0f s\n",
+      ledger.published.size(), lost, redelivered, duplicated_without_redelivery, brokers_seconds,
+      loop_seconds,
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
 }
 
 }  // namespace

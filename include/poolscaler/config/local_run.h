@@ -19,10 +19,10 @@ namespace poolscaler::config {
 
 // The pod template of one Deployment, as local processes.
 struct LocalWorkload {
-  std::string deployment;                                   // metadata.name
-  std::vector<std::string> argv;                            // containers[0].command + args
-  std::vector<std::pair<std::string, std::string>> env;     // containers[0].env name/value
-  Duration termination_grace = std::chrono::seconds(30);    // terminationGracePeriodSeconds
+  std::string deployment;                                 // metadata.name
+  std::vector<std::string> argv;                          // containers[0].command + args
+  std::vector<std::pair<std::string, std::string>> env;   // containers[0].env name/value
+  Duration termination_grace = std::chrono::seconds(30);  // terminationGracePeriodSeconds
 };
 
 // One ScaledObject with its single poolscaler trigger, and KEDA's defaults for what it omits.
@@ -30,8 +30,8 @@ struct LocalScaledObject {
   std::string name;
   std::string ns = "default";
   bool push = false;  // trigger type external-push: StreamIsActive as well as polling
-  std::map<std::string, std::string> metadata;  // the trigger's metadata, as KEDA sends it
-  std::string scaler_address;                   // metadata.scalerAddress
+  std::map<std::string, std::string> metadata;           // the trigger's metadata, as KEDA sends it
+  std::string scaler_address;                            // metadata.scalerAddress
   Duration polling_interval = std::chrono::seconds(30);  // spec.pollingInterval
   Duration cooldown_period = std::chrono::seconds(300);  // spec.cooldownPeriod (gates 1 → 0)
   int64_t min_replicas = 0;                              // spec.minReplicaCount

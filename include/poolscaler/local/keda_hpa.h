@@ -26,11 +26,11 @@ namespace poolscaler::local {
 
 // What one poll (GetMetricSpec → GetMetrics → IsActive) told KEDA.
 struct PollResult {
-  absl::Status status;       // OK, or the first failing call's status
-  std::string failed_rpc;    // "GetMetricSpec", "GetMetrics", "IsActive" when status is not OK
-  std::string metric_name;   // from GetMetricSpec
-  double target = 0;         // targetSizeFloat when > 0, else targetSize
-  double value = 0;          // metricValueFloat when > 0, else metricValue
+  absl::Status status;      // OK, or the first failing call's status
+  std::string failed_rpc;   // "GetMetricSpec", "GetMetrics", "IsActive" when status is not OK
+  std::string metric_name;  // from GetMetricSpec
+  double target = 0;        // targetSizeFloat when > 0, else targetSize
+  double value = 0;         // metricValueFloat when > 0, else metricValue
   bool active = false;
 };
 
@@ -53,12 +53,12 @@ const char* ScaleReasonName(ScaleReason reason);  // "hold", "idle", "activate",
 struct ScaleDecision {
   int64_t replicas = 0;
   ScaleReason reason = ScaleReason::kIdle;
-  int64_t hpa_raw = 0;              // ceil(metric / target) before tolerance and behavior
+  int64_t hpa_raw = 0;                    // ceil(metric / target) before tolerance and behavior
   std::vector<policy::Limit> hpa_limits;  // what changed the HPA's recommendation
 };
 
 // One polling interval for a ScaledObject currently at `current` replicas.
-ScaleDecision KedaStep(const config::LocalScaledObject& so, const PollResult& poll,
-                       int64_t current, TimePoint now, ScaleState& state);
+ScaleDecision KedaStep(const config::LocalScaledObject& so, const PollResult& poll, int64_t current,
+                       TimePoint now, ScaleState& state);
 
 }  // namespace poolscaler::local

@@ -20,9 +20,9 @@ namespace poolscaler::local {
 
 struct PoolStatus {
   bool available = false;
-  std::string error;                // why not, when unavailable
-  std::optional<double> lag;        // the first signal's value
-  std::optional<int64_t> desired;   // poolscaler's decision
+  std::string error;                   // why not, when unavailable
+  std::optional<double> lag;           // the first signal's value
+  std::optional<int64_t> desired;      // poolscaler's decision
   std::optional<int64_t> raw_desired;  // the demand before activation, behavior, max, budget
   bool active = false;
   std::vector<std::string> limited_by;  // e.g. "budget:gpu", "scale-up-rate"

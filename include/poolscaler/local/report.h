@@ -22,18 +22,18 @@ struct DecisionRow {
   double metric_value = 0;
   double target = 0;
   bool active = false;
-  std::string reason;             // ScaleReasonName
-  int64_t hpa_raw = 0;            // ceil(metric / target)
-  int64_t desired = 0;            // the replicas KEDA + the HPA set
-  int64_t running = 0;            // worker processes running after the decision
+  std::string reason;   // ScaleReasonName
+  int64_t hpa_raw = 0;  // ceil(metric / target)
+  int64_t desired = 0;  // the replicas KEDA + the HPA set
+  int64_t running = 0;  // worker processes running after the decision
   int64_t terminating = 0;
-  std::string limits;             // poolscaler's and the HPA's ("hpa:max"), '|'-separated
-  std::string error;              // a failed poll's "RPC: message"
+  std::string limits;  // poolscaler's and the HPA's ("hpa:max"), '|'-separated
+  std::string error;   // a failed poll's "RPC: message"
 };
 
 // Per ScaledObject, for the summary.
 struct PoolTotals {
-  int64_t max_replicas = 0;       // maxReplicaCount
+  int64_t max_replicas = 0;  // maxReplicaCount
   ReplicaSet::Counts workers;
 };
 

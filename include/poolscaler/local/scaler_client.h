@@ -47,8 +47,8 @@ class ActiveWatch {
   const std::function<void(bool)> on_message_;
   std::mutex mu_;
   std::condition_variable cv_;
-  bool stopping_ = false;                  // guarded by mu_
-  grpc::ClientContext* open_ = nullptr;    // guarded by mu_: the stream being read, to cancel
+  bool stopping_ = false;                // guarded by mu_
+  grpc::ClientContext* open_ = nullptr;  // guarded by mu_: the stream being read, to cancel
   std::thread thread_;
 };
 

@@ -11,25 +11,25 @@
 namespace poolscaler::local {
 
 struct PoolView {
-  std::string name;                  // the ScaledObject
-  std::optional<double> lag;         // what poolscaler sees (GET /pools); unknown without it
-  int64_t desired = 0;               // KEDA + HPA target: the Deployment's replicas
-  int64_t running = 0;               // worker processes alive and not stopping
-  int64_t terminating = 0;           // asked to stop, finishing their job
-  int64_t max_replicas = 0;          // maxReplicaCount
-  bool active = false;               // the last IsActive / StreamIsActive answer
-  std::string limits;                // limits that applied, comma-separated ("" for none)
-  std::string error;                 // the last poll's error ("" for none)
-  std::vector<double> lag_history;   // one value per view tick, oldest first
-  double lag_peak = 0;               // the largest lag seen: the sparkline's scale
+  std::string name;                 // the ScaledObject
+  std::optional<double> lag;        // what poolscaler sees (GET /pools); unknown without it
+  int64_t desired = 0;              // KEDA + HPA target: the Deployment's replicas
+  int64_t running = 0;              // worker processes alive and not stopping
+  int64_t terminating = 0;          // asked to stop, finishing their job
+  int64_t max_replicas = 0;         // maxReplicaCount
+  bool active = false;              // the last IsActive / StreamIsActive answer
+  std::string limits;               // limits that applied, comma-separated ("" for none)
+  std::string error;                // the last poll's error ("" for none)
+  std::vector<double> lag_history;  // one value per view tick, oldest first
+  double lag_peak = 0;              // the largest lag seen: the sparkline's scale
 };
 
 struct ViewState {
   Duration elapsed{};
-  Duration total{};                  // the run's length (progress)
-  std::string phase;                 // the load phase now ("" when unknown)
+  Duration total{};   // the run's length (progress)
+  std::string phase;  // the load phase now ("" when unknown)
   Duration phase_left{};
-  double jobs_per_second = 0;        // the phase's rate, per broker
+  double jobs_per_second = 0;  // the phase's rate, per broker
   std::vector<PoolView> pools;
   std::vector<std::string> recent_events;  // newest last
 };

@@ -16,12 +16,12 @@ struct Band {
 };
 
 struct ChartLine {
-  std::string label{};   // legend text
-  std::string color{};   // any SVG color ("#1f77b4")
+  std::string label{};                              // legend text
+  std::string color{};                              // any SVG color ("#1f77b4")
   std::vector<std::pair<double, double>> points{};  // (t seconds, value), t ascending
   bool dashed = false;
   bool dotted = false;
-  bool step = false;   // hold each value until the next point (replica counts)
+  bool step = false;  // hold each value until the next point (replica counts)
 };
 
 struct Chart {

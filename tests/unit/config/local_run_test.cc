@@ -13,11 +13,11 @@ namespace {
 
 using ::poolscaler::testing::IsInvalidArgument;
 using ::poolscaler::testing::IsOk;
+using std::chrono::seconds;
 using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using std::chrono::seconds;
 
 const char kDeployment[] = R"yaml(
 apiVersion: apps/v1
@@ -67,7 +67,8 @@ TEST(LocalRunTest, KedaAndKubernetesDefaults) {
   EXPECT_EQ(so.max_replicas, 100);
   EXPECT_EQ(so.hpa_behavior.scale_down.stabilization_window, seconds(300));  // the HPA's
   EXPECT_EQ(so.workload.deployment, "w");
-  EXPECT_THAT(so.workload.argv, ElementsAre("poolscaler-worker", "--broker=nats", "--name=$(POD_NAME)"));
+  EXPECT_THAT(so.workload.argv,
+              ElementsAre("poolscaler-worker", "--broker=nats", "--name=$(POD_NAME)"));
   EXPECT_EQ(so.workload.env.size(), 1u);
   EXPECT_EQ(so.workload.termination_grace, seconds(30));
 }
@@ -81,7 +82,8 @@ TEST(LocalRunTest, ReadsWhatShapesScaling) {
     horizontalPodAutoscalerConfig:
       behavior:
         scaleDown: {stabilizationWindowSeconds: 0}
-)" + std::string(kTrigger).replace(std::string(kTrigger).find("external"), 8, "external-push")), "f.yaml");
+)" + std::string(kTrigger).replace(std::string(kTrigger).find("external"), 8, "external-push")),
+                                               "f.yaml");
   ASSERT_THAT(run, IsOk());
   const LocalScaledObject& so = run->scaled_objects[0];
   EXPECT_TRUE(so.push);
@@ -93,38 +95,52 @@ TEST(LocalRunTest, ReadsWhatShapesScaling) {
 }
 
 TEST(LocalRunTest, WhatItCannotModelIsAnErrorNamingTheField) {
-  EXPECT_THAT(ParseLocalRun(WithScaledObject("  fallback: {failureThreshold: 3, replicas: 2}\n" + std::string(kTrigger)), "f.yaml"),
+  EXPECT_THAT(ParseLocalRun(WithScaledObject("  fallback: {failureThreshold: 3, replicas: 2}\n" +
+                                             std::string(kTrigger)),
+                            "f.yaml"),
               IsInvalidArgument(AllOf(HasSubstr("f.yaml: ScaledObject jobs/so: spec.fallback"),
                                       HasSubstr("not modelled"))));
   std::string value_metric = std::string(kTrigger) + "      metricType: Value\n";
   EXPECT_THAT(ParseLocalRun(WithScaledObject(value_metric), "f.yaml"),
-              IsInvalidArgument(HasSubstr("spec.triggers[0].metricType: only AverageValue is modelled (value \"Value\")")));
+              IsInvalidArgument(HasSubstr(
+                  "spec.triggers[0].metricType: only AverageValue is modelled (value \"Value\")")));
   std::string tls = kTrigger;
   tls.replace(tls.find("pool: small"), 11, "pool: small, enableTLS: \"true\"");
-  EXPECT_THAT(ParseLocalRun(WithScaledObject(tls), "f.yaml"),
-              IsInvalidArgument(HasSubstr("metadata.enableTLS: TLS to the scaler is not supported")));
+  EXPECT_THAT(
+      ParseLocalRun(WithScaledObject(tls), "f.yaml"),
+      IsInvalidArgument(HasSubstr("metadata.enableTLS: TLS to the scaler is not supported")));
   std::string two = std::string(kTrigger) + "    - type: cpu\n      metadata: {value: \"50\"}\n";
-  EXPECT_THAT(ParseLocalRun(WithScaledObject(two), "f.yaml"),
-              IsInvalidArgument(HasSubstr("spec.triggers: poolscaler local runs exactly one trigger")));
-  EXPECT_THAT(ParseLocalRun(WithScaledObject("  pollingInterval: soon\n" + std::string(kTrigger)), "f.yaml"),
-              IsInvalidArgument(HasSubstr("spec.pollingInterval: expected an integer from 1 to 86400 (value \"soon\")")));
-  EXPECT_THAT(ParseLocalRun(WithScaledObject("  minReplicaCount: 5\n  maxReplicaCount: 2\n" + std::string(kTrigger)), "f.yaml"),
-              IsInvalidArgument(HasSubstr("spec.maxReplicaCount: is below minReplicaCount 5 (value 2)")));
+  EXPECT_THAT(
+      ParseLocalRun(WithScaledObject(two), "f.yaml"),
+      IsInvalidArgument(HasSubstr("spec.triggers: poolscaler local runs exactly one trigger")));
+  EXPECT_THAT(ParseLocalRun(WithScaledObject("  pollingInterval: soon\n" + std::string(kTrigger)),
+                            "f.yaml"),
+              IsInvalidArgument(HasSubstr(
+                  "spec.pollingInterval: expected an integer from 1 to 86400 (value \"soon\")")));
+  EXPECT_THAT(
+      ParseLocalRun(
+          WithScaledObject("  minReplicaCount: 5\n  maxReplicaCount: 2\n" + std::string(kTrigger)),
+          "f.yaml"),
+      IsInvalidArgument(HasSubstr("spec.maxReplicaCount: is below minReplicaCount 5 (value 2)")));
 }
 
 TEST(LocalRunTest, TheScaledObjectMustNameADeploymentWithACommand) {
   std::string other = WithScaledObject(kTrigger);
   other.replace(other.find("scaleTargetRef: {name: w}"), 25, "scaleTargetRef: {name: x}");
-  EXPECT_THAT(ParseLocalRun(other, "f.yaml"),
-              IsInvalidArgument(HasSubstr("spec.scaleTargetRef.name: no Deployment \"x\" in the file")));
+  EXPECT_THAT(
+      ParseLocalRun(other, "f.yaml"),
+      IsInvalidArgument(HasSubstr("spec.scaleTargetRef.name: no Deployment \"x\" in the file")));
   std::string no_command = WithScaledObject(kTrigger);
   no_command.replace(no_command.find("command: [poolscaler-worker]"), 28, "image: worker");
   no_command.replace(no_command.find("args: [--broker=nats, \"--name=$(POD_NAME)\"]"), 43, "");
   EXPECT_THAT(ParseLocalRun(no_command, "f.yaml"),
-              IsInvalidArgument(HasSubstr("Deployment default/w: spec.template.spec.containers[0].command: is required")));
+              IsInvalidArgument(HasSubstr(
+                  "Deployment default/w: spec.template.spec.containers[0].command: is required")));
   std::string from = WithScaledObject(kTrigger);
-  from.replace(from.find("{name: A, value: \"1\"}"), 21, "{name: A, valueFrom: {secretKeyRef: {name: s, key: k}}}");
-  EXPECT_THAT(ParseLocalRun(from, "f.yaml"), IsInvalidArgument(HasSubstr("valueFrom is not supported locally")));
+  from.replace(from.find("{name: A, value: \"1\"}"), 21,
+               "{name: A, valueFrom: {secretKeyRef: {name: s, key: k}}}");
+  EXPECT_THAT(ParseLocalRun(from, "f.yaml"),
+              IsInvalidArgument(HasSubstr("valueFrom is not supported locally")));
 }
 
 TEST(LocalRunTest, EveryProblemIsListedAndSecretsAreNotQuoted) {
@@ -135,10 +151,12 @@ TEST(LocalRunTest, EveryProblemIsListedAndSecretsAreNotQuoted) {
       metadata: {pool: small, passwordFromEnv: s3cr3t-value}
 )");
   absl::StatusOr<LocalRun> run = ParseLocalRun(text, "f.yaml");
-  EXPECT_THAT(run, IsInvalidArgument(AllOf(HasSubstr("spec.pollingInterval"), HasSubstr("scalerAddress: is required"),
-                                           HasSubstr("no Deployment \"nope\""), Not(HasSubstr("s3cr3t")))));
+  EXPECT_THAT(run, IsInvalidArgument(AllOf(
+                       HasSubstr("spec.pollingInterval"), HasSubstr("scalerAddress: is required"),
+                       HasSubstr("no Deployment \"nope\""), Not(HasSubstr("s3cr3t")))));
   EXPECT_THAT(ParseLocalRun("a: [", "f.yaml"), IsInvalidArgument(HasSubstr("f.yaml: line")));
-  EXPECT_THAT(ParseLocalRun(kDeployment, "f.yaml"), IsInvalidArgument(HasSubstr("no ScaledObject in the file")));
+  EXPECT_THAT(ParseLocalRun(kDeployment, "f.yaml"),
+              IsInvalidArgument(HasSubstr("no ScaledObject in the file")));
 }
 
 TEST(LocalRunTest, TheDemosFileParses) {

@@ -14,12 +14,13 @@ namespace {
 
 using ::poolscaler::testing::IsInvalidArgument;
 using ::poolscaler::testing::IsOk;
+using std::chrono::seconds;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
-using std::chrono::seconds;
 
 TEST(LoadShapeTest, ParsesPhasesWithRates) {
-  absl::StatusOr<LoadShape> s = ParseLoadShape("--shape", "idle:5s,burst:30s@25,steady:1m@6.5,idle:60");
+  absl::StatusOr<LoadShape> s =
+      ParseLoadShape("--shape", "idle:5s,burst:30s@25,steady:1m@6.5,idle:60");
   ASSERT_THAT(s, IsOk());
   ASSERT_EQ(s->phases.size(), 4u);
   EXPECT_EQ(s->phases[0].name, "idle");

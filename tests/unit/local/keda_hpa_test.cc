@@ -19,9 +19,11 @@ config::LocalScaledObject PassThrough() {
   so.min_replicas = 0;
   so.max_replicas = 10;
   so.cooldown_period = seconds(10);
-  so.hpa_behavior.scale_up = {Duration::zero(), policy::SelectPolicy::kMax,
+  so.hpa_behavior.scale_up = {Duration::zero(),
+                              policy::SelectPolicy::kMax,
                               {{policy::ScalingPolicyType::kPercent, 1000, seconds(15)}}};
-  so.hpa_behavior.scale_down = {Duration::zero(), policy::SelectPolicy::kMax,
+  so.hpa_behavior.scale_down = {Duration::zero(),
+                                policy::SelectPolicy::kMax,
                                 {{policy::ScalingPolicyType::kPercent, 100, seconds(15)}}};
   return so;
 }
@@ -76,7 +78,7 @@ TEST_F(KedaHpaTest, ActivationGoesToMinReplicasWhenAboveOne) {
 TEST_F(KedaHpaTest, TheHpaRuleIsCeilOfMetricOverTarget) {
   config::LocalScaledObject so = PassThrough();
   state_.last_active = At(0);
-  EXPECT_EQ(KedaStep(so, Poll(41, true, 10), 2, At(1), state_).replicas, 5);   // ceil(4.1)
+  EXPECT_EQ(KedaStep(so, Poll(41, true, 10), 2, At(1), state_).replicas, 5);  // ceil(4.1)
   EXPECT_EQ(KedaStep(so, Poll(50, true, 10), 5, At(2), state_).replicas, 5);
 }
 

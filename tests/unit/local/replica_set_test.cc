@@ -16,27 +16,31 @@ namespace {
 using ::testing::HasSubstr;
 
 TEST(ExpandReferencesTest, LikeKubernetes) {
-  std::vector<std::pair<std::string, std::string>> env = {{"A", "1"}, {"POD_NAME", "w-3"}, {"A", "2"}};
+  std::vector<std::pair<std::string, std::string>> env = {
+      {"A", "1"}, {"POD_NAME", "w-3"}, {"A", "2"}};
   EXPECT_EQ(ExpandReferences("--name=$(POD_NAME)", env), "--name=w-3");
-  EXPECT_EQ(ExpandReferences("$(A)$(A)", env), "22");          // the last definition wins
+  EXPECT_EQ(ExpandReferences("$(A)$(A)", env), "22");                // the last definition wins
   EXPECT_EQ(ExpandReferences("$(MISSING)/x", env), "$(MISSING)/x");  // unknown: left as written
-  EXPECT_EQ(ExpandReferences("$$(A)", env), "$(A)");           // escaped
+  EXPECT_EQ(ExpandReferences("$$(A)", env), "$(A)");                 // escaped
   EXPECT_EQ(ExpandReferences("$(A", env), "$(A");
-  EXPECT_EQ(ExpandReferences("${A}", env), "${A}");            // not Kubernetes syntax
+  EXPECT_EQ(ExpandReferences("${A}", env), "${A}");  // not Kubernetes syntax
 }
 
 TEST(FindExecutableTest, SearchesThePath) {
-  EXPECT_THAT(FindExecutable("sh", "/nonexistent:/bin:/usr/bin"), ::testing::AnyOf("/bin/sh", "/usr/bin/sh"));
+  EXPECT_THAT(FindExecutable("sh", "/nonexistent:/bin:/usr/bin"),
+              ::testing::AnyOf("/bin/sh", "/usr/bin/sh"));
   EXPECT_EQ(*FindExecutable("/bin/sh", ""), "/bin/sh");
   absl::StatusOr<std::string> missing = FindExecutable("no-such-worker", "/bin");
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_THAT(std::string(missing.status().message()), HasSubstr("\"no-such-worker\" is not in PATH (\"/bin\")"));
+  EXPECT_THAT(std::string(missing.status().message()),
+              HasSubstr("\"no-such-worker\" is not in PATH (\"/bin\")"));
 }
 
 // A workload of `sh -c SCRIPT` with its logs in a temporary directory.
 class ReplicaSetTest : public ::testing::Test {
  protected:
-  std::unique_ptr<ReplicaSet> Make(const std::string& script, Duration grace = std::chrono::seconds(5)) {
+  std::unique_ptr<ReplicaSet> Make(const std::string& script,
+                                   Duration grace = std::chrono::seconds(5)) {
     config::LocalWorkload w;
     w.deployment = "w";
     w.argv = {"sh", "-c", script};
@@ -90,7 +94,8 @@ TEST_F(ReplicaSetTest, AWorkerIgnoringSigtermIsKilledAfterTheGracePeriod) {
   rs->ScaleTo(0, SteadyClock::now());
   EXPECT_TRUE(TickUntil(*rs, [&] { return rs->terminating() == 0; }));
   EXPECT_EQ(rs->counts().killed, 1);
-  EXPECT_THAT(rs->TakeEvents(), ::testing::Contains(HasSubstr("w-1 killed: still running 0.3 s after SIGTERM")));
+  EXPECT_THAT(rs->TakeEvents(),
+              ::testing::Contains(HasSubstr("w-1 killed: still running 0.3 s after SIGTERM")));
 }
 
 TEST_F(ReplicaSetTest, AWorkerThatExitsUnaskedIsReplacedAfterABackoff) {
@@ -113,7 +118,8 @@ TEST_F(ReplicaSetTest, ACommandNotInPathIsAnError) {
   w.argv = {"no-such-worker-binary"};
   absl::StatusOr<std::unique_ptr<ReplicaSet>> rs = ReplicaSet::Create(w, dir_.path());
   EXPECT_EQ(rs.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_THAT(std::string(rs.status().message()), HasSubstr("Deployment ghost: command \"no-such-worker-binary\""));
+  EXPECT_THAT(std::string(rs.status().message()),
+              HasSubstr("Deployment ghost: command \"no-such-worker-binary\""));
 }
 
 }  // namespace

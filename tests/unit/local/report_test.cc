@@ -38,8 +38,10 @@ TEST(PoolsJsonTest, DecodesLagDecisionAndLimits) {
 TEST(PoolsJsonTest, RejectsOtherBodies) {
   EXPECT_EQ(DecodePoolsJson("{}").status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(DecodePoolsJson("not json").status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(DecodePoolsJson(R"([{"desiredReplicas": 1}])").status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(PoolsFetcher::Create("127.0.0.1:9091/pools").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(DecodePoolsJson(R"([{"desiredReplicas": 1}])").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(PoolsFetcher::Create("127.0.0.1:9091/pools").status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 std::vector<DecisionRow> Rows() {
@@ -71,8 +73,11 @@ TEST(ReportTest, DecisionsCsvQuotesWhatNeedsIt) {
   std::string csv = DecisionsCsv(Rows());
   EXPECT_THAT(csv, HasSubstr("t,pool,phase,lag,demand,metric,metric_value,target,active,reason,"
                              "hpa_raw,desired,running,terminating,limits,error\n"));
-  EXPECT_THAT(csv, HasSubstr("2.0,parse-gpu,burst,17,9,pool-parse-gpu,2,1,1,hpa,2,2,2,0,max|budget:gpu,\n"));
-  EXPECT_THAT(csv, HasSubstr("4.0,parse-gpu,burst,,,pool-parse-gpu,2,1,1,hpa,2,2,2,0,budget:gpu,\"GetMetrics: failing, for 2s\"\n"));
+  EXPECT_THAT(
+      csv,
+      HasSubstr("2.0,parse-gpu,burst,17,9,pool-parse-gpu,2,1,1,hpa,2,2,2,0,max|budget:gpu,\n"));
+  EXPECT_THAT(csv, HasSubstr("4.0,parse-gpu,burst,,,pool-parse-gpu,2,1,1,hpa,2,2,2,0,budget:gpu,"
+                             "\"GetMetrics: failing, for 2s\"\n"));
 }
 
 TEST(ReportTest, SummaryCountsLimitsAndWorkers) {
@@ -80,7 +85,8 @@ TEST(ReportTest, SummaryCountsLimitsAndWorkers) {
   totals["parse-gpu"].max_replicas = 4;
   totals["parse-gpu"].workers = {3, 2, 0, 1, 0};
   std::string summary = SummaryText(Rows(), totals);
-  EXPECT_THAT(summary, ::testing::ContainsRegex("parse-gpu +2 +2 +2 +2  3/2/0/1/0 +budget:gpu ×2, max ×1"));
+  EXPECT_THAT(summary,
+              ::testing::ContainsRegex("parse-gpu +2 +2 +2 +2  3/2/0/1/0 +budget:gpu ×2, max ×1"));
 }
 
 TEST(ReportTest, PlotHasBothChartsPerPoolAndThePhases) {

@@ -67,11 +67,13 @@ ViewState Sample() {
 
 TEST(ViewTextTest, TheFrameShowsProgressEveryPoolAndRecentEvents) {
   std::string frame = RenderFrame(Sample());
-  EXPECT_THAT(frame, HasSubstr("00:45 / 03:00  █████░░░░░░░░░░░░░░░  25 %  load: burst (24 jobs/s per broker, 12 s left)"));
+  EXPECT_THAT(frame, HasSubstr("00:45 / 03:00  █████░░░░░░░░░░░░░░░  25 %  load: burst (24 jobs/s "
+                               "per broker, 12 s left)"));
   EXPECT_THAT(frame, HasSubstr("pool "));
-  EXPECT_THAT(frame, ::testing::ContainsRegex("parse-gpu +17 +2  2 \\(\\+1 stopping\\) +yes +max,budget:gpu"));
-  EXPECT_THAT(frame, HasSubstr("██░░"));        // 2 of 4 workers
-  EXPECT_THAT(frame, HasSubstr(" ▂▄█"));        // the lag sparkline, its newest value last
+  EXPECT_THAT(frame, ::testing::ContainsRegex(
+                         "parse-gpu +17 +2  2 \\(\\+1 stopping\\) +yes +max,budget:gpu"));
+  EXPECT_THAT(frame, HasSubstr("██░░"));  // 2 of 4 workers
+  EXPECT_THAT(frame, HasSubstr(" ▂▄█"));  // the lag sparkline, its newest value last
   EXPECT_THAT(frame, HasSubstr("GetMetrics: source test-r…"));  // an error in the limits column
   EXPECT_THAT(frame, HasSubstr("  00:44  parse-gpu: 1 → 2"));
 }
@@ -79,7 +81,8 @@ TEST(ViewTextTest, TheFrameShowsProgressEveryPoolAndRecentEvents) {
 TEST(ViewTextTest, PlainLinesForLogs) {
   std::string plain = RenderPlain(Sample());
   EXPECT_THAT(plain, HasSubstr("[00:45 / 03:00  "));
-  EXPECT_THAT(plain, ::testing::ContainsRegex("  parse-gpu +lag +17  desired  2  running 2 \\(\\+1 stopping\\) +active yes  limits max,budget:gpu"));
+  EXPECT_THAT(plain, ::testing::ContainsRegex("  parse-gpu +lag +17  desired  2  running 2 \\(\\+1 "
+                                              "stopping\\) +active yes  limits max,budget:gpu"));
   EXPECT_THAT(plain, HasSubstr("▂▄█|\n"));
   EXPECT_THAT(plain, HasSubstr("test-runs      lag error"));
   EXPECT_THAT(plain, HasSubstr("limits error: GetMetrics: source test-runs: fa…"));
