@@ -65,7 +65,7 @@ std::string Str(const redisReply* r) {
              : std::string();
 }
 
-// The "id" and "size_kb" fields of one stream entry [id, [field, value, ...]].
+// The job of one stream entry [id, [field, value, ...]]: its "job" field, written by JobBody.
 std::optional<Delivery> EntryDelivery(const redisReply* entry, std::string* entry_id) {
   if (entry == nullptr || entry->type != REDIS_REPLY_ARRAY || entry->elements != 2)
     return std::nullopt;
