@@ -1,5 +1,5 @@
-// poolscaler command line: serve, check-config, version. The only place exceptions are caught
-// wholesale and turned into an exit code.
+// poolscaler command line: serve, check-config, probe, simulate, local, version. The only place
+// exceptions are caught wholesale and turned into an exit code.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -20,6 +20,7 @@
 #include "poolscaler/config/config.h"
 #include "poolscaler/config/scaled_object.h"
 #include "poolscaler/runtime/runtime.h"
+#include "local.h"
 #include "probe.h"
 #include "simulate.h"
 
@@ -245,6 +246,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"none", "keda-default", "kpa", "all"}))
       ->capture_default_str();
 
+  cli::LocalOptions local_options;
+  auto* local = cli::AddLocalCommand(app, local_options);
+
   app.add_subcommand("version", "Print the version");
 
   try {
@@ -294,6 +298,7 @@ int main(int argc, char** argv) {
       return CheckConfig(check_path, check_scaled_objects, check_offline);
     }
     if (*simulate) return cli::Simulate(sim_options);
+    if (*local) return cli::Local(local_options);
     if (*probe) {
       for (const std::string& kv : probe_metadata) {
         size_t eq = kv.find('=');

@@ -62,14 +62,17 @@ TEST(CliTest, ShippedExampleConfigsAreValid) {
   EXPECT_THAT(r.out, HasSubstr("ok (1 source, 1 pool)"));
   EXPECT_THAT(r.out, Not(HasSubstr("s3cr3t")));  // the password is not printed
 
-  std::string demo = ReadFile(kExamples + "demo.yaml");
-  for (size_t at; (at = demo.find("${REDIS_ADDRESS}")) != std::string::npos;) {
-    demo.replace(at, 16, "127.0.0.1:6379");
-  }
+  // scripts/demo's config, with the brokers' addresses it fills in, and its ScaledObjects.
+  std::string demo = std::regex_replace(ReadFile(kExamples + "demo.yaml"),
+                                        std::regex(R"(\$\{[A-Z_]+_ADDRESS\})"), "127.0.0.1:6379");
   std::string path = dir.Write("demo.yaml", demo);
-  r = RunToEnd({kBinary, "check-config", path}, dir.path());
+  r = RunToEnd({kBinary, "check-config", path, "--scaled-objects", kExamples + "demo-local.yaml"},
+               dir.path());
   EXPECT_EQ(r.code, 0) << r.err;
-  EXPECT_THAT(r.out, HasSubstr("pool order-workers: 0..8 replicas"));
+  EXPECT_THAT(r.out, HasSubstr("ok (5 sources, 5 pools)"));
+  EXPECT_THAT(r.out, HasSubstr("pool parse-gpu: 0..4 replicas"));
+  EXPECT_THAT(r.out, HasSubstr("demo-local.yaml: ok (5 ScaledObjects, 5 poolscaler triggers)"));
+  EXPECT_THAT(r.out, Not(HasSubstr("warning")));
 
   r = RunToEnd({kBinary, "check-config", kExamples + "resources-and-lag.yaml"}, dir.path());
   EXPECT_EQ(r.code, 0) << r.err;

@@ -86,6 +86,8 @@ absl::StatusOr<SimResult> Simulate(const std::vector<SimPool>& pools,
 // decisions.csv / summary.csv text with header lines, and an SVG plot (one panel per pool:
 // backlog and replicas over time, each policy overlaid).
 std::string DecisionsCsv(const std::vector<SecondRow>& rows);
+// A CSV cell, quoted (RFC 4180) when it holds a comma, a quote or a line break.
+std::string CsvCell(const std::string& text);
 std::string SummaryCsv(const std::vector<Summary>& summaries);
 std::string PlotSvg(const std::vector<SecondRow>& rows);
 

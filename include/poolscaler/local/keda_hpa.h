@@ -1,0 +1,64 @@
+#pragma once
+// What KEDA and the HPA decide for one ScaledObject each polling interval, as `poolscaler
+// local` plays them. Pure: time is passed in and the state is carried by the caller; values
+// only, nothing shared between threads.
+//
+// KEDA's part (its scale loop): a poll that failed keeps the replicas as they are (no fallback
+// is modelled); an active trigger at 0 replicas is scaled to max(minReplicaCount, 1) and the HPA
+// takes over from the next poll; an inactive trigger scales a ScaledObject with
+// minReplicaCount 0 to 0 once `cooldownPeriod` has passed since it was last active (only 1 → 0
+// waits for it). The HPA's part (AverageValue on the external metric): the same code as
+// poolscaler's policy (policy::Evaluate with one always-active signal): ceil(metric / target),
+// the current count kept while metric / (target × current) is within the tolerance, the
+// ScaledObject's `behavior` (stabilization windows, rate policies; HPA defaults when absent),
+// then [max(minReplicaCount, 1), maxReplicaCount].
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "poolscaler/common/time.h"
+#include "poolscaler/config/local_run.h"
+#include "poolscaler/policy/policy.h"
+
+namespace poolscaler::local {
+
+// What one poll (GetMetricSpec → GetMetrics → IsActive) told KEDA.
+struct PollResult {
+  absl::Status status;      // OK, or the first failing call's status
+  std::string failed_rpc;   // "GetMetricSpec", "GetMetrics", "IsActive" when status is not OK
+  std::string metric_name;  // from GetMetricSpec
+  double target = 0;        // targetSizeFloat when > 0, else targetSize
+  double value = 0;         // metricValueFloat when > 0, else metricValue
+  bool active = false;
+};
+
+// What KEDA and the HPA remember about one ScaledObject between polls.
+struct ScaleState {
+  std::optional<TimePoint> last_active;  // KEDA's lastActiveTime
+  policy::PoolHistory hpa;               // the HPA's recommendations and scale events
+};
+
+enum class ScaleReason : uint8_t {
+  kHold,        // the poll failed: replicas unchanged
+  kIdle,        // inactive at minReplicaCount: nothing to do
+  kActivate,    // KEDA: active at 0 → max(min, 1)
+  kCooldown,    // inactive but within cooldownPeriod: the HPA still decides (at least 1)
+  kDeactivate,  // KEDA: cooldownPeriod over → minReplicaCount (0)
+  kHpa,         // the HPA's AverageValue step
+};
+const char* ScaleReasonName(ScaleReason reason);  // "hold", "idle", "activate", ...
+
+struct ScaleDecision {
+  int64_t replicas = 0;
+  ScaleReason reason = ScaleReason::kIdle;
+  int64_t hpa_raw = 0;                    // ceil(metric / target) before tolerance and behavior
+  std::vector<policy::Limit> hpa_limits;  // what changed the HPA's recommendation
+};
+
+// One polling interval for a ScaledObject currently at `current` replicas.
+ScaleDecision KedaStep(const config::LocalScaledObject& so, const PollResult& poll, int64_t current,
+                       TimePoint now, ScaleState& state);
+
+}  // namespace poolscaler::local

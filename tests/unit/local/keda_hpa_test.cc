@@ -1,0 +1,149 @@
+// KEDA's scale loop and the HPA's AverageValue step as `poolscaler local` plays them.
+#include "poolscaler/local/keda_hpa.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace poolscaler::local {
+namespace {
+
+using std::chrono::seconds;
+using ::testing::Contains;
+using ::testing::IsEmpty;
+
+// A ScaledObject like the demo's: 0..10, cooldownPeriod 10 s, the HPA's behavior passing
+// decisions through (no windows, wide rate limits).
+config::LocalScaledObject PassThrough() {
+  config::LocalScaledObject so;
+  so.name = "parse-small";
+  so.min_replicas = 0;
+  so.max_replicas = 10;
+  so.cooldown_period = seconds(10);
+  so.hpa_behavior.scale_up = {Duration::zero(),
+                              policy::SelectPolicy::kMax,
+                              {{policy::ScalingPolicyType::kPercent, 1000, seconds(15)}}};
+  so.hpa_behavior.scale_down = {Duration::zero(),
+                                policy::SelectPolicy::kMax,
+                                {{policy::ScalingPolicyType::kPercent, 100, seconds(15)}}};
+  return so;
+}
+
+PollResult Poll(double value, bool active, double target = 1) {
+  PollResult p;
+  p.metric_name = "pool-parse-small";
+  p.value = value;
+  p.target = target;
+  p.active = active;
+  return p;
+}
+
+class KedaHpaTest : public ::testing::Test {
+ protected:
+  TimePoint At(int s) const { return t0_ + seconds(s); }
+  const TimePoint t0_ = TimePoint{} + std::chrono::hours(1);
+  ScaleState state_;
+};
+
+TEST_F(KedaHpaTest, AFailedPollKeepsTheReplicas) {
+  PollResult failed = Poll(0, false);
+  failed.status = absl::UnavailableError("source failing");
+  failed.failed_rpc = "GetMetrics";
+  ScaleDecision d = KedaStep(PassThrough(), failed, 4, At(0), state_);
+  EXPECT_EQ(d.replicas, 4);
+  EXPECT_EQ(d.reason, ScaleReason::kHold);
+  // Same with a target KEDA cannot divide by.
+  EXPECT_EQ(KedaStep(PassThrough(), Poll(5, true, 0), 4, At(0), state_).reason, ScaleReason::kHold);
+}
+
+TEST_F(KedaHpaTest, ActivationTakesZeroToOneAndTheHpaTakesOverNextPoll) {
+  config::LocalScaledObject so = PassThrough();
+  EXPECT_EQ(KedaStep(so, Poll(0, false), 0, At(0), state_).reason, ScaleReason::kIdle);
+  ScaleDecision up = KedaStep(so, Poll(7, true), 0, At(2), state_);
+  EXPECT_EQ(up.replicas, 1);  // not 7: KEDA only activates
+  EXPECT_EQ(up.reason, ScaleReason::kActivate);
+  ScaleDecision hpa = KedaStep(so, Poll(7, true), 1, At(4), state_);
+  EXPECT_EQ(hpa.replicas, 7);
+  EXPECT_EQ(hpa.reason, ScaleReason::kHpa);
+  EXPECT_EQ(hpa.hpa_raw, 7);
+}
+
+TEST_F(KedaHpaTest, ActivationGoesToMinReplicasWhenAboveOne) {
+  config::LocalScaledObject so = PassThrough();
+  so.min_replicas = 2;
+  ScaleDecision d = KedaStep(so, Poll(0, false), 0, At(0), state_);
+  EXPECT_EQ(d.replicas, 2);  // KEDA keeps a ScaledObject at its minimum
+  EXPECT_EQ(KedaStep(so, Poll(9, true), 0, At(0), state_).replicas, 2);
+}
+
+TEST_F(KedaHpaTest, TheHpaRuleIsCeilOfMetricOverTarget) {
+  config::LocalScaledObject so = PassThrough();
+  state_.last_active = At(0);
+  EXPECT_EQ(KedaStep(so, Poll(41, true, 10), 2, At(1), state_).replicas, 5);  // ceil(4.1)
+  EXPECT_EQ(KedaStep(so, Poll(50, true, 10), 5, At(2), state_).replicas, 5);
+}
+
+TEST_F(KedaHpaTest, WithinTheHpaToleranceTheCountStays) {
+  config::LocalScaledObject so = PassThrough();
+  so.max_replicas = 20;
+  ScaleDecision d = KedaStep(so, Poll(10.9, true), 10, At(0), state_);  // ratio 1.09
+  EXPECT_EQ(d.replicas, 10);
+  EXPECT_THAT(d.hpa_limits, Contains(policy::Limit::kTolerance));
+  EXPECT_EQ(KedaStep(so, Poll(11.5, true), 10, At(2), state_).replicas, 12);
+}
+
+TEST_F(KedaHpaTest, MaxReplicaCountCaps) {
+  ScaleDecision d = KedaStep(PassThrough(), Poll(40, true), 3, At(0), state_);
+  EXPECT_EQ(d.replicas, 10);
+  EXPECT_THAT(d.hpa_limits, Contains(policy::Limit::kMaxReplicas));
+}
+
+TEST_F(KedaHpaTest, InactiveWithinCooldownTheHpaHoldsAtLeastOne) {
+  config::LocalScaledObject so = PassThrough();
+  ASSERT_EQ(KedaStep(so, Poll(4, true), 4, At(0), state_).replicas, 4);
+  ScaleDecision d = KedaStep(so, Poll(0, false), 4, At(5), state_);
+  EXPECT_EQ(d.replicas, 1);  // the metric says 0; the HPA's floor is 1
+  EXPECT_EQ(d.reason, ScaleReason::kCooldown);
+  EXPECT_THAT(d.hpa_limits, Contains(policy::Limit::kMinReplicas));
+  EXPECT_EQ(KedaStep(so, Poll(0, false), 1, At(9), state_).replicas, 1);
+  // cooldownPeriod after the last active poll: 1 → 0.
+  ScaleDecision zero = KedaStep(so, Poll(0, false), 1, At(10), state_);
+  EXPECT_EQ(zero.replicas, 0);
+  EXPECT_EQ(zero.reason, ScaleReason::kDeactivate);
+  EXPECT_THAT(zero.hpa_limits, IsEmpty());
+}
+
+TEST_F(KedaHpaTest, NeverActiveSinceStartScalesToZeroAtOnce) {
+  EXPECT_EQ(KedaStep(PassThrough(), Poll(0, false), 3, At(0), state_).replicas, 0);
+}
+
+TEST_F(KedaHpaTest, MinReplicasAboveZeroNeverGoesToZero) {
+  config::LocalScaledObject so = PassThrough();
+  so.min_replicas = 2;
+  state_.last_active = At(0);
+  ScaleDecision d = KedaStep(so, Poll(0, false), 3, At(100), state_);
+  EXPECT_EQ(d.replicas, 2);
+  EXPECT_EQ(d.reason, ScaleReason::kHpa);
+}
+
+TEST_F(KedaHpaTest, TheScaledObjectsBehaviorApplies) {
+  // Without `behavior` the HPA's defaults hold: a scale-down waits out the 300 s window.
+  config::LocalScaledObject so = PassThrough();
+  so.hpa_behavior = policy::Behavior{};
+  ASSERT_EQ(KedaStep(so, Poll(8, true), 8, At(0), state_).replicas, 8);
+  ScaleDecision d = KedaStep(so, Poll(2, true), 8, At(30), state_);
+  EXPECT_EQ(d.replicas, 8);
+  EXPECT_THAT(d.hpa_limits, Contains(policy::Limit::kStabilization));
+  EXPECT_EQ(KedaStep(so, Poll(2, true), 8, At(301), state_).replicas, 2);
+  // ...and scale-up is rate-limited: max(+100 %, +4 pods) per 15 s, from the count at the start
+  // of the period (8 right after the scale-down, as the HPA counts it; 2 once it is 15 s old).
+  EXPECT_EQ(KedaStep(so, Poll(30, true), 2, At(302), state_).replicas, 10);
+  EXPECT_EQ(KedaStep(so, Poll(30, true), 2, At(330), state_).replicas, 6);
+}
+
+TEST(ScaleReasonTest, Names) {
+  EXPECT_STREQ(ScaleReasonName(ScaleReason::kDeactivate), "deactivate");
+  EXPECT_STREQ(ScaleReasonName(ScaleReason::kHpa), "hpa");
+}
+
+}  // namespace
+}  // namespace poolscaler::local
