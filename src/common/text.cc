@@ -51,4 +51,13 @@ std::string Quote(std::string_view value) {
   return out;
 }
 
+std::string PathKey(std::string_view key) {
+  bool plain = !key.empty() && key.size() <= 80;
+  for (char c : key) {
+    plain = plain && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '_' || c == '.');
+  }
+  return plain ? std::string(key) : Quote(key);
+}
+
 }  // namespace poolscaler

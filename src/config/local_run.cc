@@ -3,10 +3,12 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <set>
 
 #include "config_parts.h"
 #include "poolscaler/common/text.h"
+#include "yaml_entry.h"
 
 namespace poolscaler::config {
 namespace {
@@ -15,6 +17,17 @@ namespace {
 // replica counts at int32; Kubernetes' grace period is a non-negative int64 of seconds.
 constexpr int64_t kMaxSeconds = 24 * 3600;
 constexpr int64_t kMaxReplicas = 1'000'000;
+
+// A Kubernetes object name or namespace (DNS-1123 subdomain: lowercase letters, digits, '-'
+// and '.', starting and ending with a letter or digit, at most 253 characters). Checked before
+// a name goes into the "FILE: KIND NS/NAME" prefix of every message, so no name can break a
+// message over lines.
+bool IsKubernetesName(std::string_view s) {
+  if (s.empty() || s.size() > 253) return false;
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (!alnum(s.front()) || !alnum(s.back())) return false;
+  return std::all_of(s.begin(), s.end(), [&](char c) { return alnum(c) || c == '-' || c == '.'; });
+}
 
 class Parser {
  public:
@@ -27,9 +40,19 @@ class Parser {
     std::string name = Scalar(doc, {"metadata", "name"});
     std::string ns = Scalar(doc, {"metadata", "namespace"});
     if (ns.empty()) ns = "default";
-    where_ = name.empty() ? fmt::format("{}: document {}", file_, index + 1)
-                          : fmt::format("{}: {} {}/{}", file_, kind, ns, name);
+    const bool named = IsKubernetesName(name) && IsKubernetesName(ns);
+    where_ = named ? fmt::format("{}: {} {}/{}", file_, kind, ns, name)
+                   : fmt::format("{}: document {}", file_, index + 1);
     if (name.empty()) return Fail("metadata.name", "is required");
+    if (!IsKubernetesName(name)) {
+      return Fail("metadata.name", fmt::format("is not a Kubernetes name (lowercase letters, "
+                                               "digits, '-' and '.') (value {})", Quote(name)));
+    }
+    if (!IsKubernetesName(ns)) {
+      return Fail("metadata.namespace", fmt::format("is not a Kubernetes name (lowercase "
+                                                    "letters, digits, '-' and '.') (value {})",
+                                                    Quote(ns)));
+    }
     if (kind == "Deployment") return Deployment(doc, name);
     ScaledObject(doc, name, ns);
   }
@@ -201,7 +224,7 @@ class Parser {
     for (const auto& kv : metadata) {
       std::string key = kv.first.as<std::string>("");
       if (!kv.second.IsScalar()) {
-        Fail(fmt::format("spec.triggers[0].metadata.{}", key), "must be a string");
+        Fail(fmt::format("spec.triggers[0].metadata.{}", PathKey(key)), "must be a string");
         continue;
       }
       so.metadata[key] = kv.second.Scalar();
@@ -227,7 +250,7 @@ absl::StatusOr<LocalRun> ParseLocalRun(const std::string& yaml_text, const std::
   Parser parser(file);
   std::vector<YAML::Node> docs;
   try {
-    docs = YAML::LoadAll(yaml_text);
+    docs = LoadAllDocuments(yaml_text);
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(fmt::format("{}: line {}: {}", file, e.mark.line + 1, e.msg));
   }

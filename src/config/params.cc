@@ -44,7 +44,7 @@ void ParamReader::SetYamlInfo(std::map<std::string, int, std::less<>> key_lines,
 }
 
 std::string ParamReader::Where(std::string_view key) const {
-  std::string where = path_ + std::string(key);
+  std::string where = path_ + PathKey(key);
   auto it = key_lines_.find(key);
   // A key the entry lacks points at the entry itself.
   int line = it != key_lines_.end() ? it->second : entry_line_;

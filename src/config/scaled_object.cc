@@ -9,6 +9,7 @@
 
 #include "poolscaler/common/text.h"
 #include "poolscaler/config/trigger.h"
+#include "yaml_entry.h"
 
 namespace poolscaler::config {
 namespace {
@@ -200,7 +201,7 @@ ScaledObjectReport CheckScaledObjects(const std::string& yaml_text, const std::s
   Checker checker(file, config, &report);
   std::vector<YAML::Node> docs;
   try {
-    docs = YAML::LoadAll(yaml_text);
+    docs = LoadAllDocuments(yaml_text);
   } catch (const YAML::Exception& e) {
     checker.Add(Severity::kError, file,
                 fmt::format("line {}: {}", e.mark.line + 1, e.msg));

@@ -34,6 +34,15 @@ std::optional<YamlEntry> ReadEntry(const YAML::Node& node, const std::string& pa
 // `entry` must outlive the reader.
 ParamReader MakeReader(const YamlEntry& entry, const std::string& path);
 
+// Every document of a multi-document text, like YAML::LoadAll, without LoadAll's failure mode:
+// yaml-cpp 0.7's LoadAll loops forever, allocating until memory runs out, on some malformed
+// documents (one starting with ",", found by the local_run fuzzer; yaml-cpp PR 1319). The text is
+// split at document markers ("---" starting a line, as YAML ends a document there) and each part
+// is loaded with YAML::Load, padded so marks keep the whole text's line numbers. Text before
+// the first marker counts as a document unless it is empty (blank lines and comments). Throws
+// YAML::Exception like YAML::Load.
+std::vector<YAML::Node> LoadAllDocuments(const std::string& text);
+
 // "<path> (line N): <problem>" for a whole node.
 std::string NodeError(const std::string& path, const YAML::Node& node, std::string_view problem);
 

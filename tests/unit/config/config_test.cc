@@ -406,6 +406,15 @@ TEST_F(ConfigTest, OddInputsGiveErrorsNotExceptions) {
   }
 }
 
+// A key with a line break (or other odd bytes) is quoted in the path, so every error stays on
+// one line (found by the local_run fuzzer through the shared ParamReader).
+TEST_F(ConfigTest, OddKeysAreQuotedInErrorPaths) {
+  std::vector<std::string> errors = Errors("defaults:\n  \"a\\nb\": 1\n");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0], "defaults.\"a\\nb\" (line 2): unknown key \"a\\nb\" (value \"1\")");
+  EXPECT_EQ(errors[0].find('\n'), std::string::npos);
+}
+
 TEST_F(ConfigTest, PasswordInConfigIsRejectedWithoutEcho) {
   EXPECT_THAT(Errors("sources:\n  - name: a\n    type: redis-streams\n    address: r:1\n"
                      "    stream: s\n    password: pw-Sup3rSecret\n"),

@@ -143,6 +143,20 @@ TEST(LocalRunTest, TheScaledObjectMustNameADeploymentWithACommand) {
               IsInvalidArgument(HasSubstr("valueFrom is not supported locally")));
 }
 
+// Names go into every message's prefix: one that is not a Kubernetes name is reported quoted,
+// under "document N", so it cannot break a message over lines (found by the fuzzer).
+TEST(LocalRunTest, NamesMustBeKubernetesNames) {
+  absl::StatusOr<LocalRun> r = ParseLocalRun(
+      "kind: Deployment\nmetadata: {name: \"Bad\\nName\"}\n---\n"
+      "kind: Deployment\nmetadata: {name: ok, namespace: \"Ns_1\"}\n", "f.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(std::string(r.status().message()),
+            "f.yaml: document 1: metadata.name: is not a Kubernetes name (lowercase letters, "
+            "digits, '-' and '.') (value \"Bad\\nName\")\n"
+            "f.yaml: document 2: metadata.namespace: is not a Kubernetes name (lowercase "
+            "letters, digits, '-' and '.') (value \"Ns_1\")");
+}
+
 TEST(LocalRunTest, EveryProblemIsListedAndSecretsAreNotQuoted) {
   std::string text = WithScaledObject(R"(  scaleTargetRef: {name: nope}
   pollingInterval: 0

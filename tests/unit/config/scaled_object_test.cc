@@ -94,6 +94,30 @@ TEST(ScaledObjectCheck, UnknownPoolIsAnErrorNamingObjectTriggerAndPool) {
   EXPECT_TRUE(r.HasErrors());
 }
 
+// Documents are split at "---" lines (config::LoadAllDocuments) instead of YAML::LoadAll, which
+// in yaml-cpp 0.7 loops forever, allocating, on a document starting with "," (found by the
+// local_run fuzzer). Counting and line numbers are as LoadAll's.
+TEST(ScaledObjectCheck, DocumentsSplitAtMarkersWithWholeFileLines) {
+  Config cfg = LoadConfig();
+  std::string two = "# leading comment\n---\n" + PoolObject("order-workers") + "---\n" +
+                    PoolObject("nope") + "--- # trailing empty document\n";
+  ScaledObjectReport r = CheckScaledObjects(two, "so.yaml", &cfg);
+  EXPECT_EQ(r.scaled_objects, 2);
+  EXPECT_THAT(r.findings, ElementsAre(Finding(Severity::kError, "trigger 1", "\"nope\"")));
+  // A syntax error in the second document names the line in the whole file.
+  r = CheckScaledObjects("a: 1\n---\nb: [1,\n", "so.yaml", &cfg);
+  ASSERT_EQ(r.findings.size(), 1u);
+  EXPECT_THAT(r.findings[0].message, HasSubstr("line 4"));
+}
+
+TEST(ScaledObjectCheck, MalformedDocumentIsAnErrorNotAHang) {
+  ScaledObjectReport r = CheckScaledObjects(", a\n", "so.yaml", nullptr);
+  EXPECT_EQ(r.scaled_objects, 0);  // yaml-cpp reads "," as an empty document; nothing hangs
+  r = CheckScaledObjects("---\n, valueFrom: {k: v}}]}]\n---\nkind: ScaledObject\n", "so.yaml",
+                         nullptr);
+  EXPECT_TRUE(r.HasErrors());  // the second document: a ScaledObject without a name
+}
+
 TEST(ScaledObjectCheck, PoolModeWithoutConfigIsAnError) {
   ScaledObjectReport r = CheckScaledObjects(PoolObject("order-workers"), "so.yaml", nullptr);
   EXPECT_THAT(r.findings, ElementsAre(Finding(Severity::kError, "trigger 1", "needs a config")));
