@@ -7,6 +7,7 @@
 
 #include "poolscaler/adapter/server.h"
 #include "poolscaler/common/log.h"
+#include "poolscaler/common/memory.h"
 #include "poolscaler/pools/evaluator.h"
 #include "poolscaler/pools/pool_table.h"
 #include "poolscaler/sampler/registry.h"
@@ -104,6 +105,8 @@ absl::Status Runtime::Apply(std::shared_ptr<const config::Config> cfg) {
   parts_->SetConfig(cfg);
   parts_->table.SetConfigPools(std::move(defs), cfg->tier_groups);
   parts_->evaluator.EvaluateNow();
+  // Give back what the parse and the replaced state freed instead of keeping it resident.
+  common::ReleaseFreeMemory();
   return absl::OkStatus();
 }
 
@@ -230,6 +233,7 @@ void Runtime::Maintain() {
       }
       for (const std::string& key : parts_->table.RawSourceKeys()) parts_->registry.Touch(key, now);
       parts_->registry.RetireIdle(now, idle);
+      common::ReleaseFreeMemory();  // e.g. what closed streams and retired sources left
     }
     lock.lock();
   }
