@@ -1,6 +1,6 @@
 #include "poolscaler/common/memory.h"
 
-// Included unconditionally where it exists: it is also what defines __GLIBC__ for the test below.
+// Included wherever it exists: through <features.h> it also defines __GLIBC__, checked below.
 #if __has_include(<malloc.h>)
 #include <malloc.h>
 #endif

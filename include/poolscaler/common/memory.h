@@ -8,7 +8,7 @@
 
 namespace poolscaler::common {
 
-// Returns free whole pages of every malloc arena to the kernel (glibc `malloc_trim(0)`); a no-op
+// Returns free whole pages of every malloc arena to the kernel (glibc `malloc_trim(0)`); no effect
 // with other allocators (including the sanitizers'). Cheap: it walks the free lists once.
 // Thread-safe. Returns true if any memory was released.
 bool ReleaseFreeMemory();
