@@ -9,6 +9,7 @@
 #include "poolscaler/common/log.h"
 #include "poolscaler/common/memory.h"
 #include "poolscaler/pools/evaluator.h"
+#include "poolscaler/pools/from_config.h"
 #include "poolscaler/pools/pool_table.h"
 #include "poolscaler/sampler/registry.h"
 #include "poolscaler/sampler/sample_store.h"
@@ -84,23 +85,11 @@ Runtime::Runtime(Options options) : options_(std::move(options)) {}
 Runtime::~Runtime() { Stop(); }
 
 absl::Status Runtime::Apply(std::shared_ptr<const config::Config> cfg) {
+  // Registers the sources under `SourceSpec::Key()`, the keys the definitions read.
   absl::StatusOr<std::map<std::string, std::string>> keys =
       parts_->registry.ApplyConfig(cfg->sources);
   if (!keys.ok()) return keys.status();
-  std::vector<pools::PoolDefinition> defs;
-  for (const config::PoolSpec& p : cfg->pools) {
-    pools::PoolDefinition def;
-    def.id = p.name;
-    def.name = p.name;
-    def.metric_name = p.metric_name;
-    def.params = p.params;
-    for (const config::SignalSpec& s : p.signals) {
-      def.signals.push_back({s.Name(), keys->at(s.source), s.measure, s.lag_threshold,
-                             s.activation_lag_threshold, s.kind, s.pods_measure,
-                             s.arrived_measure, s.completed_measure});
-    }
-    defs.push_back(std::move(def));
-  }
+  std::vector<pools::PoolDefinition> defs = pools::DefinitionsFromConfig(*cfg);
   // The config pointer first: stream watchers re-read specs from it when the table notifies.
   parts_->SetConfig(cfg);
   parts_->table.SetConfigPools(std::move(defs), cfg->tier_groups);

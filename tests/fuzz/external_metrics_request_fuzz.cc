@@ -24,6 +24,7 @@
 #include "poolscaler/adapter/objects.h"
 #include "poolscaler/common/quantity.h"
 #include "poolscaler/config/config.h"
+#include "poolscaler/pools/from_config.h"
 #include "poolscaler/pools/pool_table.h"
 
 namespace {
@@ -57,16 +58,7 @@ pools:
 struct World {
   World() {
     cfg = std::make_shared<config::Config>(*config::ParseConfig(kConfig));
-    std::vector<pools::PoolDefinition> defs;
-    for (const config::PoolSpec& p : cfg->pools) {
-      pools::PoolDefinition def{p.name, p.name, p.metric_name, false, p.params, {}};
-      for (const config::SignalSpec& s : p.signals) {
-        def.signals.push_back({s.Name(), cfg->FindSource(s.source)->Key(), s.measure,
-                               s.lag_threshold, s.activation_lag_threshold, s.kind,
-                               s.pods_measure});
-      }
-      defs.push_back(std::move(def));
-    }
+    std::vector<pools::PoolDefinition> defs = pools::DefinitionsFromConfig(*cfg);
     for (const config::SourceSpec& s : cfg->sources) {
       store.Register(s.Key(), s.name, s.Describe(), std::chrono::hours(1000000));
     }

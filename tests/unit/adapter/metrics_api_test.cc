@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "poolscaler/pools/from_config.h"
 #include "poolscaler/pools/pool_table.h"
 
 namespace poolscaler::adapter {
@@ -61,16 +62,7 @@ class MetricsApiTest : public ::testing::Test {
     absl::StatusOr<config::Config> parsed = config::ParseConfig(kConfig);
     ASSERT_TRUE(parsed.ok()) << parsed.status();
     cfg_ = std::make_shared<config::Config>(std::move(*parsed));
-    std::vector<pools::PoolDefinition> defs;
-    for (const config::PoolSpec& p : cfg_->pools) {
-      pools::PoolDefinition def{p.name, p.name, p.metric_name, false, p.params, {}};
-      for (const config::SignalSpec& s : p.signals) {
-        def.signals.push_back({s.Name(), cfg_->FindSource(s.source)->Key(), s.measure,
-                               s.lag_threshold, s.activation_lag_threshold, s.kind,
-                               s.pods_measure});
-      }
-      defs.push_back(std::move(def));
-    }
+    std::vector<pools::PoolDefinition> defs = pools::DefinitionsFromConfig(*cfg_);
     for (const config::SourceSpec& s : cfg_->sources) {
       store_.Register(s.Key(), s.name, s.Describe(), s.stale_after);
     }
