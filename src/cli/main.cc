@@ -63,8 +63,12 @@ int CheckScaledObjectFiles(const std::vector<std::string>& files, const config::
     if (report.HasErrors()) {
       failed++;
     } else {
-      std::printf("%s: ok (%d ScaledObject%s, %d poolscaler trigger%s)\n", file.c_str(),
-                  report.scaled_objects, report.scaled_objects == 1 ? "" : "s",
+      std::string jobs = report.scaled_jobs == 0
+                             ? ""
+                             : fmt::format(", {} ScaledJob{}", report.scaled_jobs,
+                                           report.scaled_jobs == 1 ? "" : "s");
+      std::printf("%s: ok (%d ScaledObject%s%s, %d poolscaler trigger%s)\n", file.c_str(),
+                  report.scaled_objects, report.scaled_objects == 1 ? "" : "s", jobs.c_str(),
                   report.poolscaler_triggers, report.poolscaler_triggers == 1 ? "" : "s");
     }
   }

@@ -40,15 +40,16 @@ class Checker {
 
   void Document(const YAML::Node& doc, int index) {
     if (!doc.IsMap() || !doc["kind"] || !doc["kind"].IsScalar()) return;
-    if (doc["kind"].Scalar() != "ScaledObject") return;
-    report_->scaled_objects++;
+    kind_ = doc["kind"].Scalar();
+    if (kind_ != "ScaledObject" && kind_ != "ScaledJob") return;
+    (kind_ == "ScaledObject" ? report_->scaled_objects : report_->scaled_jobs)++;
     where_ = fmt::format("{}: document {}", file_, index);
     const YAML::Node meta = doc["metadata"];
     if (meta && meta.IsMap() && meta["name"] && meta["name"].IsScalar()) {
       std::string ns = meta["namespace"] && meta["namespace"].IsScalar()
                            ? meta["namespace"].Scalar()
                            : "default";
-      where_ = fmt::format("{}: ScaledObject {}/{}", file_, ns, meta["name"].Scalar());
+      where_ = fmt::format("{}: {} {}/{}", file_, kind_, ns, meta["name"].Scalar());
     }
     const YAML::Node spec = doc["spec"];
     if (!spec || !spec.IsMap()) return Add(Severity::kError, where_, "has no spec");
@@ -145,6 +146,7 @@ class Checker {
       return Add(Severity::kError, where,
                  fmt::format("pool {} is not in the config", Quote(parsed.pool)));
     }
+    if (kind_ == "ScaledJob") return;  // Jobs per poll: no HPA, no replica bounds to compare
     int64_t so_max = Int(spec, "maxReplicaCount", kKedaDefaultMaxReplicas);
     int64_t so_min = Int(spec, "minReplicaCount", kKedaDefaultMinReplicas);
     if (so_max < pool->params.max_replicas) {
@@ -184,6 +186,7 @@ class Checker {
   const Config* config_;
   ScaledObjectReport* report_;
   std::string where_;
+  std::string kind_;  // of the document being checked: ScaledObject or ScaledJob
 };
 
 }  // namespace

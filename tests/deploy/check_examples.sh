@@ -10,7 +10,7 @@ fail=0 configs=0 objects=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 while IFS= read -r f; do
-  if grep -q '^kind: ScaledObject' "$f"; then
+  if grep -qE "^kind: Scaled(Object|Job)" "$f"; then
     cfg=$(sed -n 's/^# check-config: *//p' "$f" | head -n1)
     if [ -z "$cfg" ]; then
       echo "FAIL $f: holds ScaledObjects but names no config (# check-config: FILE)"; fail=1; continue

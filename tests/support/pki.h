@@ -29,13 +29,14 @@ class Pki {
         Path(name + ".key") + " -out " + Path(name + ".crt"));
   }
   // Makes `name`.key/.crt with subject CN=`cn` (default: `name`) signed by `ca`; a server
-  // certificate is valid for localhost and 127.0.0.1, a client one for client authentication.
-  void Leaf(const std::string& name, const std::string& ca, bool server, std::string cn = "") {
+  // certificate is valid for localhost and 127.0.0.1 (or the openssl subjectAltName `san`), a
+  // client one for client authentication.
+  void Leaf(const std::string& name, const std::string& ca, bool server, std::string cn = "",
+            const std::string& san = "DNS:localhost,IP:127.0.0.1") {
     if (cn.empty()) cn = name;
     std::string ext = Path(name + ".ext");
-    std::ofstream(ext) << (server ? "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
-                                    "extendedKeyUsage=serverAuth\n"
-                                  : "extendedKeyUsage=clientAuth\n");
+    std::ofstream(ext) << (server ? "subjectAltName=" + san + "\nextendedKeyUsage=serverAuth\n"
+                                  : std::string("extendedKeyUsage=clientAuth\n"));
     Run("openssl req -newkey rsa:2048 -nodes -subj /CN=" + cn + " -keyout " +
         Path(name + ".key") + " -out " + Path(name + ".csr"));
     Run("openssl x509 -req -days 2 -in " + Path(name + ".csr") + " -CA " + Path(ca + ".crt") +

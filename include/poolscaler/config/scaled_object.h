@@ -1,5 +1,5 @@
 #pragma once
-// Checks KEDA ScaledObjects against poolscaler before they reach a cluster: every trigger that
+// Checks KEDA ScaledObjects (and ScaledJobs) against poolscaler before they reach a cluster: every trigger that
 // points at poolscaler (`type: external` or `external-push`) must carry metadata that
 // ParseTrigger accepts, and a pool-mode trigger must name a pool of the config and agree with it
 // on the replica bounds. Pure: the caller reads the files.
@@ -21,6 +21,7 @@ struct ScaledObjectFinding {
 
 struct ScaledObjectReport {
   int scaled_objects = 0;     // ScaledObject documents seen
+  int scaled_jobs = 0;        // ScaledJob documents seen (their triggers are checked alike)
   int poolscaler_triggers = 0;  // external triggers checked
   std::vector<ScaledObjectFinding> findings;
   bool HasErrors() const;

@@ -241,5 +241,43 @@ TEST(ScaledObjectCheck, YamlSyntaxErrorIsOneFindingWithALine) {
   EXPECT_THAT(r.findings, ElementsAre(Finding(Severity::kError, "bad.yaml", "line ")));
 }
 
+// A ScaledJob's triggers are checked as a ScaledObject's (KEDA sends the same metadata); there
+// is no HPA behind it, so no window or replica-bound advice.
+TEST(ScaledObjectCheck, ScaledJobTriggersAreChecked) {
+  const std::string jobs = R"(apiVersion: keda.sh/v1alpha1
+kind: ScaledJob
+metadata: {name: batch, namespace: shop}
+spec:
+  jobTargetRef: {template: {spec: {containers: [{name: b, image: b}]}}}
+  maxReplicaCount: 3
+  triggers:
+    - type: external
+      metadata:
+        scalerAddress: poolscaler.poolscaler.svc:9090
+        pool: order-workers
+---
+apiVersion: keda.sh/v1alpha1
+kind: ScaledJob
+metadata: {name: raw, namespace: shop}
+spec:
+  jobTargetRef: {template: {spec: {containers: [{name: b, image: b}]}}}
+  triggers:
+    - type: external
+      metadata:
+        scalerAddress: poolscaler.poolscaler.svc:9090
+        source: redis-streams
+        address: 127.0.0.1:6379
+        stream: batch
+        lagCount: 10
+)";
+  Config cfg = LoadConfig();
+  ScaledObjectReport r = CheckScaledObjects(jobs, "jobs.yaml", &cfg);
+  EXPECT_EQ(r.scaled_objects, 0);
+  EXPECT_EQ(r.scaled_jobs, 2);
+  EXPECT_EQ(r.poolscaler_triggers, 2);
+  EXPECT_THAT(r.findings, ElementsAre(Finding(Severity::kError, "ScaledJob shop/raw trigger 1",
+                                              "metadata.lagCount is not a string")));
+}
+
 }  // namespace
 }  // namespace poolscaler::config
