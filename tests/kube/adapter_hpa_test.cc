@@ -66,6 +66,7 @@ TEST_F(AdapterHpaTest, PlainHpaOnPoolDesiredThroughTheAggregator) {
                               redis->address());
   config = std::regex_replace(config, std::regex("\\n *passwordEnv: [^\\n]*"), "");
   config = std::regex_replace(config, std::regex("sampleInterval: 5s"), "sampleInterval: 1s");
+  config = std::regex_replace(config, std::regex("timeout: 2s"), "timeout: 1s");
 
   // poolscaler's serving certificate is for the Service the APIService names: the aggregator
   // checks it against the APIService's caBundle with server name <service>.<namespace>.svc.
@@ -93,7 +94,9 @@ TEST_F(AdapterHpaTest, PlainHpaOnPoolDesiredThroughTheAggregator) {
   std::filesystem::create_directories(overlay);
   std::ofstream(overlay + "/kustomization.yaml")
       << "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n"
-      << "  - " << POOLSCALER_SOURCE_DIR << "/deploy/adapter\n"
+      << "  - "
+      << std::filesystem::relative(POOLSCALER_SOURCE_DIR "/deploy/adapter", overlay).string()
+      << "\n"
       << "patches:\n"
       << "  - target: {kind: Service, name: poolscaler-external-metrics}\n"
       << "    patch: |\n"
@@ -153,10 +156,17 @@ TEST_F(AdapterHpaTest, PlainHpaOnPoolDesiredThroughTheAggregator) {
                            seconds(90));
   ASSERT_TRUE(five) << History("analytics", "analytics-worker") << Describe("analytics");
   EXPECT_EQ(cluster_->Condition("hpa/analytics-worker", "analytics", "ScalingActive"), "True");
-  std::optional<std::string> current = cluster_->JsonPath(
-      "hpa/analytics-worker", "analytics",
-      "{.status.currentMetrics[0].external.current.averageValue}");
-  EXPECT_EQ(current.value_or("?"), "1") << Describe("analytics");
+  // The HPA's status reports desired / replicas of the sync that computed it (5/3 = "1667m"
+  // right after the scale-up); the next sync, at 5 replicas, reports 1.
+  std::optional<std::string> current;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        current = cluster_->JsonPath("hpa/analytics-worker", "analytics",
+                                     "{.status.currentMetrics[0].external.current.averageValue}");
+        return current == "1";
+      },
+      seconds(30)))
+      << current.value_or("?") << Describe("analytics");
   // The adapter counted the aggregator's requests (the HPA's and ours), all authenticated.
   EXPECT_GT(scaler->Metric("poolscaler_external_metrics_requests_total", {"code=\"200\""}), 0);
 

@@ -22,27 +22,38 @@ std::unique_ptr<PoolscalerProcess> PoolscalerProcess::Start(
     *error = "no free loopback ports";
     return nullptr;
   }
-  std::vector<std::string> argv{POOLSCALER_BINARY, "--log-level", "debug", "serve",
-                                "--grpc-plaintext", "--grpc-listen", p->grpc_address(),
-                                "--http-listen", "127.0.0.1:" + std::to_string(p->http_port_)};
+  p->argv_ = {POOLSCALER_BINARY, "--log-level", "debug", "serve",
+              "--grpc-plaintext", "--grpc-listen", p->grpc_address(),
+              "--http-listen", "127.0.0.1:" + std::to_string(p->http_port_)};
   if (!config.empty()) {
-    argv.push_back("--config");
-    argv.push_back(dir.Write("poolscaler-" + std::to_string(p->grpc_port_) + ".yaml", config));
+    p->argv_.push_back("--config");
+    p->argv_.push_back(dir.Write("poolscaler-" + std::to_string(p->grpc_port_) + ".yaml", config));
   }
-  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-  p->process_ = std::make_unique<Process>(argv, dir.path());
+  p->argv_.insert(p->argv_.end(), extra_args.begin(), extra_args.end());
+  p->cwd_ = dir.path();
+  if (!p->Launch(error)) return nullptr;
+  return p;
+}
+
+bool PoolscalerProcess::Launch(std::string* error) {
+  process_ = std::make_unique<Process>(argv_, cwd_);
   bool ready = Eventually(
       [&] {
         int status = 0;
-        p->HttpGet("/readyz", &status);
-        return status == 200 || !p->running();
+        HttpGet("/readyz", &status);
+        return status == 200 || !running();
       },
       std::chrono::seconds(30), std::chrono::milliseconds(100));
-  if (!ready || !p->running()) {
-    *error = "poolscaler serve did not become ready: " + p->LogTail();
-    return nullptr;
+  if (!ready || !running()) {
+    *error = "poolscaler serve did not become ready: " + LogTail();
+    return false;
   }
-  return p;
+  return true;
+}
+
+bool PoolscalerProcess::Restart(std::string* error) {
+  Stop();
+  return Launch(error);
 }
 
 std::string PoolscalerProcess::HttpGet(const std::string& path, int* status) const {

@@ -36,10 +36,17 @@ class PoolscalerProcess {
   // (e.g. {"method=\"IsActive\""}); -1 when there is none.
   double Metric(const std::string& name, const std::vector<std::string>& labels = {}) const;
   void Stop();  // SIGTERM, SIGKILL after 10 s
+  // Stops (if running) and starts again with the same arguments and ports; false and `error`
+  // when it does not become ready.
+  bool Restart(std::string* error);
   bool running() const;
   std::string LogTail(size_t bytes = 4000) const;
 
  private:
+  bool Launch(std::string* error);
+
+  std::vector<std::string> argv_;
+  std::string cwd_;
   std::unique_ptr<Process> process_;
   int grpc_port_ = 0, http_port_ = 0;
 };
