@@ -152,10 +152,10 @@ TEST_F(KedaFallbackTest, SourceFailureAndPoolscalerStopped) {
   for (int i = 0; i < 20; ++i) redis->Command({"XADD", "jobs", "*", "job", "x"});
   ResetClock();
   ASSERT_TRUE(scaler->Restart(&error)) << error;
-  auto recovered = WaitReplicas(ns, "with-fallback", [](int r) { return r == 4; }, seconds(120));
+  auto recovered_both =
+      WaitEach(ns, {"with-fallback", "no-fallback"}, [](int r) { return r == 4; }, seconds(120));
+  const std::optional<double> recovered = recovered_both[0], recovered_no_fb = recovered_both[1];
   ASSERT_TRUE(recovered) << History(ns, "with-fallback") << Describe(ns);
-  auto recovered_no_fb =
-      WaitReplicas(ns, "no-fallback", [](int r) { return r == 4; }, seconds(120));
   ASSERT_TRUE(recovered_no_fb) << History(ns, "no-fallback") << Describe(ns);
   for (const char* so : {"with-fallback", "no-fallback"}) {
     EXPECT_TRUE(WaitReady(std::string("scaledobject/") + so, ns)) << Describe(ns);

@@ -150,17 +150,51 @@ std::optional<double> KubeE2ETest::WaitReplicas(const std::string& ns,
                                                 const std::string& deployment,
                                                 const std::function<bool(int)>& pred,
                                                 std::chrono::seconds timeout) {
+  return WaitEach(ns, {deployment}, pred, timeout).front();
+}
+
+namespace {
+using Wanted = std::vector<std::pair<std::string, std::function<bool(int)>>>;
+}  // namespace
+
+std::vector<std::optional<double>> KubeE2ETest::WaitEach(
+    const std::string& ns, const std::vector<std::string>& deployments,
+    const std::function<bool(int)>& pred, std::chrono::seconds timeout) {
+  Wanted wanted;
+  for (const std::string& d : deployments) wanted.emplace_back(d, pred);
+  return WaitFor(ns, wanted, timeout);
+}
+
+std::vector<std::optional<double>> KubeE2ETest::WaitEach(
+    const std::string& ns, const std::vector<std::pair<std::string, int>>& targets,
+    std::chrono::seconds timeout) {
+  Wanted wanted;
+  for (const auto& [d, n] : targets) wanted.emplace_back(d, [n = n](int r) { return r == n; });
+  return WaitFor(ns, wanted, timeout);
+}
+
+std::vector<std::optional<double>> KubeE2ETest::WaitFor(
+    const std::string& ns,
+    const std::vector<std::pair<std::string, std::function<bool(int)>>>& wanted,
+    std::chrono::seconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  const std::string key = ns + "/" + deployment;
-  while (true) {
-    std::optional<int> r = cluster_->DeploymentReplicas(ns, deployment);
-    if (r) {
-      Record(key, *r);
-      if (pred(*r)) return Now();
+  std::vector<std::optional<double>> matched(wanted.size());
+  size_t left = wanted.size();
+  while (left > 0) {
+    for (size_t i = 0; i < wanted.size(); ++i) {
+      if (matched[i]) continue;
+      std::optional<int> r = cluster_->DeploymentReplicas(ns, wanted[i].first);
+      if (!r) continue;
+      Record(ns + "/" + wanted[i].first, *r);
+      if (wanted[i].second(*r)) {
+        matched[i] = Now();
+        --left;
+      }
     }
-    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    if (left == 0 || std::chrono::steady_clock::now() >= deadline) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
+  return matched;
 }
 
 std::vector<int> KubeE2ETest::WatchReplicas(const std::string& ns, const std::string& deployment,

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "support/kube_cluster.h"
@@ -78,6 +79,17 @@ class KubeE2ETest : public ::testing::Test {
   std::optional<double> WaitReplicas(const std::string& ns, const std::string& deployment,
                                      const std::function<bool(int)>& pred,
                                      std::chrono::seconds timeout);
+  // The same for several Deployments at once, each polled every round until it matched: the
+  // i-th time is when deployments[i] first matched (nullopt: not within `timeout`). Use it
+  // where Deployments change concurrently, so one wait does not delay the other's time.
+  std::vector<std::optional<double>> WaitEach(const std::string& ns,
+                                              const std::vector<std::string>& deployments,
+                                              const std::function<bool(int)>& pred,
+                                              std::chrono::seconds timeout);
+  // The same with an exact replica count per Deployment ({"parse-small", 8}, ...).
+  std::vector<std::optional<double>> WaitEach(
+      const std::string& ns, const std::vector<std::pair<std::string, int>>& targets,
+      std::chrono::seconds timeout);
   // Polls the Deployment for `duration` and returns every value seen (recorded too).
   std::vector<int> WatchReplicas(const std::string& ns, const std::string& deployment,
                                  std::chrono::seconds duration);
@@ -97,6 +109,10 @@ class KubeE2ETest : public ::testing::Test {
 
  private:
   void Record(const std::string& key, int replicas);
+  std::vector<std::optional<double>> WaitFor(
+      const std::string& ns,
+      const std::vector<std::pair<std::string, std::function<bool(int)>>>& wanted,
+      std::chrono::seconds timeout);
   std::chrono::steady_clock::time_point clock_start_ = std::chrono::steady_clock::now();
   std::map<std::string, std::vector<ReplicaChange>> history_;
 };
