@@ -11,6 +11,9 @@ namespace poolscaler::config {
 namespace {
 
 constexpr double kDefaultLagThreshold = 5;
+
+// True when KEDA's "%.3f" rendering of a target is 0 (any positive value below 0.0005).
+bool KedaFormatsAsZero(double target) { return fmt::format("{:.3f}", target) == "0.000"; }
 // Raw-mode triggers have no maxReplicas of their own: KEDA's maxReplicaCount bounds them.
 constexpr int64_t kRawMaxReplicas = 1'000'000;
 
@@ -91,7 +94,16 @@ void ReadSignal(ParamReader& r, const SourceSpec& source, SignalSpec* signal) {
       r.Fail(target->key, fmt::format("needs \"consumerGroup\" (the \"{}\" measure belongs to a "
                                       "consumer group)", target->measure));
     }
-    signal->lag_threshold = r.PositiveDouble(target->key).value_or(kDefaultLagThreshold);
+    if (std::optional<double> v = r.PositiveDouble(target->key)) {
+      if (KedaFormatsAsZero(*v)) {
+        // KEDA v2 writes targetSizeFloat into the HPA as "%.3f" (pkg/scalers/scaler.go,
+        // quantityFromFloat64): below 0.0005 the HPA gets a target of 0 and rejects the metric.
+        r.Fail(target->key, "is 0 once KEDA rounds it to 3 decimals (the HPA's target); use at "
+                            "least 0.001");
+      } else {
+        signal->lag_threshold = *v;
+      }
+    }
   }
   const char* act = source.kind == kPrometheus
                         ? OneOf(r, {"activationLagThreshold", "activationThreshold"})

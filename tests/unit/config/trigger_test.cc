@@ -294,6 +294,23 @@ TEST(TriggerTest, BadThresholds) {
               IsInvalidArgument("activationLagThreshold: must not be negative (value \"-1\")"));
 }
 
+// KEDA v2 (pkg/scalers/scaler.go quantityFromFloat64) renders targetSizeFloat as "%.3f" for the
+// HPA's AverageValue: a target below 0.0005 reaches the HPA as 0, which it rejects.
+TEST(TriggerTest, TargetsKedaRoundsToZeroAreRefused) {
+  EXPECT_THAT(Parse(Raw({{"lagThreshold", "0.0004"}})),
+              IsInvalidArgument("lagThreshold: is 0 once KEDA rounds it to 3 decimals (the HPA's "
+                                "target); use at least 0.001 (value \"0.0004\")"));
+  EXPECT_THAT(Parse(Raw({{"lagCount", "1e-9"}})), IsInvalidArgument(::testing::HasSubstr(
+                                                      "lagCount: is 0 once KEDA rounds it")));
+  // 0.0005 already renders as 0.001, and the smallest "%.3f" value is accepted as given.
+  auto t = Parse(Raw({{"lagThreshold", "0.0005"}}));
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_DOUBLE_EQ(t->signal.lag_threshold, 0.0005);
+  t = Parse(Raw({{"lagThreshold", "0.001"}}));
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_DOUBLE_EQ(t->signal.lag_threshold, 0.001);
+}
+
 // ---- timing and cooldown ----
 
 TEST(TriggerTest, TimingKeys) {
