@@ -77,7 +77,9 @@ ScaleDecision KedaStep(const config::LocalScaledObject& so, const PollResult& po
     return d;
   }
   if (!poll.active && so.min_replicas == 0) {
-    bool cooled = !state.last_active || now - *state.last_active >= so.cooldown_period;
+    // KEDA: lastActiveTime + cooldownPeriod strictly before now (scale_scaledobjects.go,
+    // scaleToZeroOrIdle): a poll exactly cooldownPeriod after the last active one still waits.
+    bool cooled = !state.last_active || now - *state.last_active > so.cooldown_period;
     if (cooled) {
       d.replicas = 0;
       d.reason = ScaleReason::kDeactivate;

@@ -4,7 +4,8 @@
 //  - KEDA (keda.sh/docs "Scaling Deployments": pollingInterval 30 s, cooldownPeriod 300 s,
 //    minReplicaCount 0): every 30 s it asks the trigger for activity (lag > activation
 //    threshold, default 0); an inactive workload at 0 is scaled to max(minReplicaCount, 1) at
-//    once; an active one goes back to 0 only when no poll has been active for cooldownPeriod.
+//    once; an active one goes back to 0 only at a poll more than cooldownPeriod after the last
+//    active one (lastActiveTime + cooldownPeriod strictly before now).
 //  - While above zero the HPA (kubernetes horizontal.go, sync period 15 s) computes
 //    ceil(lag / lagThreshold) for an AverageValue external metric with 10 % tolerance and the
 //    default behavior (up: max(+100 %, +4) per 15 s; down: 300 s window, -100 % per 15 s),
@@ -57,7 +58,7 @@ class KedaDefault final : public Controller {
             v.limited_by = "keda-activation";
             s.history = {};
           }
-        } else if (s.active && t - s.last_active >= kCooldownSeconds) {
+        } else if (s.active && t - s.last_active > kCooldownSeconds) {  // KEDA: strict Before
           s.active = false;
           v.desired = p.params.min_replicas;
           v.limited_by = "keda-cooldown";

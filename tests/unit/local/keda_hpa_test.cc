@@ -105,8 +105,10 @@ TEST_F(KedaHpaTest, InactiveWithinCooldownTheHpaHoldsAtLeastOne) {
   EXPECT_EQ(d.reason, ScaleReason::kCooldown);
   EXPECT_THAT(d.hpa_limits, Contains(policy::Limit::kMinReplicas));
   EXPECT_EQ(KedaStep(so, Poll(0, false), 1, At(9), state_).replicas, 1);
-  // cooldownPeriod after the last active poll: 1 → 0.
-  ScaleDecision zero = KedaStep(so, Poll(0, false), 1, At(10), state_);
+  // KEDA scales to 0 only when lastActiveTime + cooldownPeriod is strictly before now
+  // (scale_scaledobjects.go, scaleToZeroOrIdle): exactly cooldownPeriod later it still waits.
+  EXPECT_EQ(KedaStep(so, Poll(0, false), 1, At(10), state_).replicas, 1);
+  ScaleDecision zero = KedaStep(so, Poll(0, false), 1, At(11), state_);
   EXPECT_EQ(zero.replicas, 0);
   EXPECT_EQ(zero.reason, ScaleReason::kDeactivate);
   EXPECT_THAT(zero.hpa_limits, IsEmpty());

@@ -151,7 +151,8 @@ TEST(Simulate, TierBudgetIsNeverExceededByPoolscaler) {
 }
 
 // KEDA: the first poll at t=0 sees nothing; the job at t=1 waits for the t=30 poll; the HPA
-// then holds the workload; zero comes back only after cooldownPeriod 300 s without activity.
+// then holds the workload; zero comes back only at a poll more than cooldownPeriod (300 s) after
+// the last active one.
 TEST(KedaDefault, PollingIntervalAndCooldownPeriod) {
   SimPool p = Plain();
   auto r = Simulate({p}, {}, {{1, "w", 1}}, PolicyKind::kKedaDefault, seconds(400));
@@ -160,8 +161,10 @@ TEST(KedaDefault, PollingIntervalAndCooldownPeriod) {
   EXPECT_EQ(rows[29].desired, 0);
   EXPECT_EQ(rows[30].desired, 1);
   EXPECT_TRUE(rows[30].active);
-  EXPECT_EQ(rows[329].desired, 1);  // last active poll at t=30; 30 + 300 = 330
-  EXPECT_EQ(rows[330].desired, 0);
+  // Last active poll at t=30. KEDA scales to 0 when lastActiveTime + cooldownPeriod is strictly
+  // before now (scale_scaledobjects.go): not at the t=330 poll (exactly 300 s), at t=360.
+  EXPECT_EQ(rows[359].desired, 1);
+  EXPECT_EQ(rows[360].desired, 0);
 }
 
 // KPA: a burst ≥ 200 % of ready pods in the 6 s panic window scales up on the next 2 s tick
