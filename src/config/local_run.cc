@@ -194,8 +194,9 @@ class Parser {
     const YAML::Node behavior = At(spec, {"advanced", "horizontalPodAutoscalerConfig", "behavior"});
     if (behavior.IsDefined()) {
       std::vector<std::string> errors;
+      so.hpa_behavior.emplace();
       ParseBehavior(behavior, "spec.advanced.horizontalPodAutoscalerConfig.behavior",
-                    &so.hpa_behavior, &errors);
+                    &*so.hpa_behavior, &errors);
       for (const std::string& e : errors) errors_.push_back(fmt::format("{}: {}", where_, e));
     }
     Trigger(spec, so);

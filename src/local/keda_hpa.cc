@@ -1,6 +1,7 @@
 #include "poolscaler/local/keda_hpa.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace poolscaler::local {
 namespace {
@@ -9,10 +10,21 @@ namespace {
 // threshold, so that only the HPA's rules apply (KEDA handles 0 ↔ 1 itself).
 ScaleDecision Hpa(const config::LocalScaledObject& so, const PollResult& poll, int64_t current,
                   TimePoint now, ScaleState& state, ScaleReason reason) {
+  const int64_t min_replicas = std::max<int64_t>(so.min_replicas, 1);
+  if (!so.hpa_behavior) {
+    policy::LegacySync s = policy::LegacyHpaSync(poll.value, poll.target, current, min_replicas,
+                                                 so.max_replicas, now, state.legacy_hpa);
+    ScaleDecision d;
+    d.replicas = s.replicas;
+    d.reason = reason;
+    d.hpa_raw = s.raw;
+    d.hpa_limits = std::move(s.limits);
+    return d;
+  }
   policy::PoolParams params;
-  params.min_replicas = std::max<int64_t>(so.min_replicas, 1);
+  params.min_replicas = min_replicas;
   params.max_replicas = so.max_replicas;
-  params.behavior = so.hpa_behavior;
+  params.behavior = *so.hpa_behavior;
   policy::SignalInput signal;
   signal.name = poll.metric_name;
   signal.value = poll.value;

@@ -7,10 +7,10 @@
 //    once; an active one goes back to 0 only at a poll more than cooldownPeriod after the last
 //    active one (lastActiveTime + cooldownPeriod strictly before now).
 //  - While above zero the HPA (kubernetes horizontal.go, sync period 15 s) computes
-//    ceil(lag / lagThreshold) for an AverageValue external metric with 10 % tolerance and the
-//    default behavior (up: max(+100 %, +4) per 15 s; down: 300 s window, -100 % per 15 s),
-//    minReplicas max(minReplicaCount, 1). It is run with the same policy::Evaluate code and
-//    default policy::Behavior, which the golden tests check against the HPA's documentation.
+//    ceil(lag / lagThreshold) for an AverageValue external metric with 10 % tolerance. A default
+//    ScaledObject has no `behavior`, so KEDA's HPA has none and runs the legacy path
+//    (policy/hpa_legacy.h): the highest recommendation of the last 300 s, at most
+//    max(2 × current, 4) per sync, minReplicas max(minReplicaCount, 1).
 //
 // kpa — the Knative Pod Autoscaler (knative.dev/docs serving/autoscaling, pkg/autoscaler/scaling
 // autoscaler.go) with its defaults, treating backlog as concurrency: tick 2 s; stable window
@@ -25,6 +25,7 @@
 #include <deque>
 
 #include "controllers.h"
+#include "poolscaler/policy/hpa_legacy.h"
 
 namespace poolscaler::sim {
 namespace {
@@ -33,15 +34,7 @@ TimePoint At(int64_t t) { return TimePoint{} + std::chrono::seconds(t); }
 
 class KedaDefault final : public Controller {
  public:
-  explicit KedaDefault(const std::vector<SimPool>& pools) : pools_(pools), state_(pools.size()) {
-    for (size_t i = 0; i < pools.size(); ++i) {
-      policy::PoolParams& hpa = state_[i].hpa;
-      hpa.min_replicas = std::max<int64_t>(pools[i].params.min_replicas, 1);
-      hpa.max_replicas = pools[i].params.max_replicas;
-      hpa.cooldown = Duration::zero();
-      hpa.behavior = policy::Behavior{};  // HPA defaults
-    }
-  }
+  explicit KedaDefault(const std::vector<SimPool>& pools) : pools_(pools), state_(pools.size()) {}
 
   void Step(int64_t t, const std::vector<Observation>& obs, std::vector<Verdict>& out) override {
     for (size_t i = 0; i < pools_.size(); ++i) {
@@ -56,27 +49,23 @@ class KedaDefault final : public Controller {
           if (v.desired == 0) {
             v.desired = std::max<int64_t>(p.params.min_replicas, 1);
             v.limited_by = "keda-activation";
-            s.history = {};
           }
         } else if (s.active && t - s.last_active > kCooldownSeconds) {  // KEDA: strict Before
           s.active = false;
           v.desired = p.params.min_replicas;
           v.limited_by = "keda-cooldown";
-          s.history = {};
         }
       }
       v.active = s.active;
       if (t % kHpaSyncSeconds == 0 && v.desired > 0) {
-        // The HPA's current replicas are the workload's, whatever set them.
-        s.history.active = true;
-        s.history.last_above_activation = At(t);
-        s.history.behavior.current = v.desired;
-        policy::SignalInput sig{v.signal, obs[i].backlog, p.lag_threshold, -1};
-        policy::Evaluation e = policy::Evaluate(s.hpa, {sig}, s.history, At(t));
-        s.history = std::move(e.history);
-        v.desired = e.decision.desired;
+        // The HPA's current replicas are the workload's, whatever set them; its
+        // recommendations outlive KEDA's 0 ↔ 1 steps (the HPA object stays).
+        policy::LegacySync sync = policy::LegacyHpaSync(
+            obs[i].backlog, p.lag_threshold, v.desired,
+            std::max<int64_t>(p.params.min_replicas, 1), p.params.max_replicas, At(t), s.hpa);
+        v.desired = sync.replicas;
         v.limited_by.clear();
-        for (policy::Limit l : e.decision.limits) {
+        for (policy::Limit l : sync.limits) {
           v.limited_by += (v.limited_by.empty() ? "" : "|") + std::string(policy::LimitName(l));
         }
       }
@@ -91,8 +80,7 @@ class KedaDefault final : public Controller {
   struct State {
     bool active = false;
     int64_t last_active = 0;
-    policy::PoolParams hpa;
-    policy::PoolHistory history;
+    policy::LegacyHpaHistory hpa;
   };
   const std::vector<SimPool> pools_;
   std::vector<State> state_;

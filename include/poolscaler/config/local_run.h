@@ -7,6 +7,7 @@
 // to the scaler) is an error rather than silently ignored. Pure: the caller reads the file.
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -36,8 +37,10 @@ struct LocalScaledObject {
   Duration cooldown_period = std::chrono::seconds(300);  // spec.cooldownPeriod (gates 1 → 0)
   int64_t min_replicas = 0;                              // spec.minReplicaCount
   int64_t max_replicas = 100;                            // spec.maxReplicaCount
-  // spec.advanced.horizontalPodAutoscalerConfig.behavior; the HPA's defaults when absent.
-  policy::Behavior hpa_behavior;
+  // spec.advanced.horizontalPodAutoscalerConfig.behavior, with the API's defaults for what it
+  // leaves out. Absent: KEDA creates the HPA with no behavior, which runs the HPA's legacy path
+  // (policy/hpa_legacy.h), not these defaults.
+  std::optional<policy::Behavior> hpa_behavior;
   LocalWorkload workload;  // the Deployment named by spec.scaleTargetRef.name
 };
 

@@ -7,11 +7,14 @@
 // is modelled); an active trigger at 0 replicas is scaled to max(minReplicaCount, 1) and the HPA
 // takes over from the next poll; an inactive trigger scales a ScaledObject with
 // minReplicaCount 0 to 0 once `cooldownPeriod` has passed since it was last active (only 1 → 0
-// waits for it). The HPA's part (AverageValue on the external metric): the same code as
-// poolscaler's policy (policy::Evaluate with one always-active signal): ceil(metric / target),
-// the current count kept while metric / (target × current) is within the tolerance, the
-// ScaledObject's `behavior` (stabilization windows, rate policies; HPA defaults when absent),
-// then [max(minReplicaCount, 1), maxReplicaCount].
+// waits for it, and KEDA's check is strict: lastActiveTime + cooldownPeriod before now). The
+// HPA's part (AverageValue on the external metric): with the ScaledObject's `behavior`, the same
+// code as poolscaler's policy (policy::Evaluate with one always-active signal): ceil(metric /
+// target), the current count kept while metric / (target × current) is within the tolerance,
+// stabilization windows and rate policies, then [max(minReplicaCount, 1), maxReplicaCount];
+// without `behavior`, the HPA's legacy path (policy/hpa_legacy.h: the highest recommendation
+// of 300 s, at most max(2 × current, 4)), whose history outlives KEDA's 0 ↔ 1 steps as the
+// HPA object does.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -20,6 +23,7 @@
 #include "absl/status/status.h"
 #include "poolscaler/common/time.h"
 #include "poolscaler/config/local_run.h"
+#include "poolscaler/policy/hpa_legacy.h"
 #include "poolscaler/policy/policy.h"
 
 namespace poolscaler::local {
@@ -38,6 +42,7 @@ struct PollResult {
 struct ScaleState {
   std::optional<TimePoint> last_active;  // KEDA's lastActiveTime
   policy::PoolHistory hpa;               // the HPA's recommendations and scale events
+  policy::LegacyHpaHistory legacy_hpa;   // the same without `behavior` (the legacy path)
 };
 
 enum class ScaleReason : uint8_t {

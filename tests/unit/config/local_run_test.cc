@@ -65,7 +65,7 @@ TEST(LocalRunTest, KedaAndKubernetesDefaults) {
   EXPECT_EQ(so.cooldown_period, seconds(300));
   EXPECT_EQ(so.min_replicas, 0);
   EXPECT_EQ(so.max_replicas, 100);
-  EXPECT_EQ(so.hpa_behavior.scale_down.stabilization_window, seconds(300));  // the HPA's
+  EXPECT_FALSE(so.hpa_behavior.has_value());  // KEDA's HPA without behavior: the legacy path
   EXPECT_EQ(so.workload.deployment, "w");
   EXPECT_THAT(so.workload.argv,
               ElementsAre("poolscaler-worker", "--broker=nats", "--name=$(POD_NAME)"));
@@ -91,7 +91,9 @@ TEST(LocalRunTest, ReadsWhatShapesScaling) {
   EXPECT_EQ(so.cooldown_period, seconds(10));
   EXPECT_EQ(so.min_replicas, 1);
   EXPECT_EQ(so.max_replicas, 7);
-  EXPECT_EQ(so.hpa_behavior.scale_down.stabilization_window, seconds(0));
+  ASSERT_TRUE(so.hpa_behavior.has_value());
+  EXPECT_EQ(so.hpa_behavior->scale_down.stabilization_window, seconds(0));
+  EXPECT_EQ(so.hpa_behavior->scale_up.stabilization_window, seconds(0));  // the API's default
 }
 
 TEST(LocalRunTest, WhatItCannotModelIsAnErrorNamingTheField) {

@@ -19,12 +19,13 @@ config::LocalScaledObject PassThrough() {
   so.min_replicas = 0;
   so.max_replicas = 10;
   so.cooldown_period = seconds(10);
-  so.hpa_behavior.scale_up = {Duration::zero(),
-                              policy::SelectPolicy::kMax,
-                              {{policy::ScalingPolicyType::kPercent, 1000, seconds(15)}}};
-  so.hpa_behavior.scale_down = {Duration::zero(),
-                                policy::SelectPolicy::kMax,
-                                {{policy::ScalingPolicyType::kPercent, 100, seconds(15)}}};
+  so.hpa_behavior.emplace();
+  so.hpa_behavior->scale_up = {Duration::zero(),
+                               policy::SelectPolicy::kMax,
+                               {{policy::ScalingPolicyType::kPercent, 1000, seconds(15)}}};
+  so.hpa_behavior->scale_down = {Duration::zero(),
+                                 policy::SelectPolicy::kMax,
+                                 {{policy::ScalingPolicyType::kPercent, 100, seconds(15)}}};
   return so;
 }
 
@@ -127,8 +128,37 @@ TEST_F(KedaHpaTest, MinReplicasAboveZeroNeverGoesToZero) {
   EXPECT_EQ(d.reason, ScaleReason::kHpa);
 }
 
+// No `behavior` on the ScaledObject: KEDA gives the HPA none, and the HPA runs its legacy path
+// (horizontal.go normalizeDesiredReplicas): at most max(2 × current, 4) per sync, and the
+// highest recommendation of the last 300 s, which outlives KEDA's 1 → 0 → 1.
+TEST_F(KedaHpaTest, WithoutBehaviorTheHpaRunsItsLegacyPath) {
+  config::LocalScaledObject so = PassThrough();
+  so.hpa_behavior.reset();
+  so.max_replicas = 100;
+  so.cooldown_period = seconds(30);
+  ASSERT_EQ(KedaStep(so, Poll(40, true), 0, At(0), state_).reason, ScaleReason::kActivate);
+  std::vector<int64_t> seen;
+  int64_t current = 1;
+  for (int t = 15; t <= 75; t += 15) {
+    ScaleDecision d = KedaStep(so, Poll(40, true), current, At(t), state_);
+    EXPECT_EQ(d.reason, ScaleReason::kHpa);
+    seen.push_back(current = d.replicas);
+  }
+  EXPECT_THAT(seen, ::testing::ElementsAre(4, 8, 16, 32, 40));
+  // Demand 10: 40 is held (stabilization), also while KEDA cools down after the queue empties.
+  ScaleDecision held = KedaStep(so, Poll(10, true), 40, At(90), state_);
+  EXPECT_EQ(held.replicas, 40);
+  EXPECT_THAT(held.hpa_limits, Contains(policy::Limit::kStabilization));
+  EXPECT_EQ(KedaStep(so, Poll(0, false), 40, At(105), state_).replicas, 40);
+  // More than cooldownPeriod after the last active poll KEDA takes it to 0; when it comes back,
+  // the HPA still remembers 40 from less than 300 s ago.
+  EXPECT_EQ(KedaStep(so, Poll(0, false), 40, At(121), state_).replicas, 0);
+  ASSERT_EQ(KedaStep(so, Poll(2, true), 0, At(150), state_).replicas, 1);
+  EXPECT_EQ(KedaStep(so, Poll(2, true), 1, At(165), state_).replicas, 4);  // 2, held up, capped
+}
+
 TEST_F(KedaHpaTest, TheScaledObjectsBehaviorApplies) {
-  // Without `behavior` the HPA's defaults hold: a scale-down waits out the 300 s window.
+  // `behavior: {}` gets the API's defaults: a scale-down waits out the 300 s window.
   config::LocalScaledObject so = PassThrough();
   so.hpa_behavior = policy::Behavior{};
   ASSERT_EQ(KedaStep(so, Poll(8, true), 8, At(0), state_).replicas, 8);
