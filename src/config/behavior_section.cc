@@ -1,8 +1,11 @@
 // A pool's `behavior:` map, shaped like the HPA's `spec.behavior` (autoscaling/v2):
-//   behavior: {tolerance, scaleUp: {stabilizationWindowSeconds, selectPolicy, policies: [...]},
+//   behavior: {scaleUp: {stabilizationWindowSeconds, selectPolicy, policies: [...], tolerance},
 //              scaleDown: {...}}
 // Unset fields keep the HPA defaults; a direction that sets no `policies` keeps the default ones.
+// The same parser reads a ScaledObject's advanced.horizontalPodAutoscalerConfig.behavior.
 #include <fmt/format.h>
+
+#include "poolscaler/common/quantity.h"
 
 #include "config_parts.h"
 #include "source_params.h"
@@ -51,6 +54,15 @@ void ParseRules(const YAML::Node& node, const std::string& path, policy::Scaling
     else if (*v == "Disabled") rules->select = policy::SelectPolicy::kDisabled;
     else r.Fail("selectPolicy", "expected \"Max\", \"Min\" or \"Disabled\"");
   }
+  if (auto v = r.String("tolerance")) {
+    // A resource.Quantity in the API (0.05, "50m"), at least 0.
+    absl::StatusOr<Quantity> q = Quantity::Parse("tolerance", *v);
+    if (!q.ok() || !(q->ToDouble() >= 0)) {
+      r.Fail("tolerance", "expected a Kubernetes quantity of at least 0 (e.g. 0.05 or 50m)");
+    } else {
+      rules->tolerance = q->ToDouble();
+    }
+  }
   r.Ignore({"policies"});
   std::vector<std::string> policy_errors;
   if (auto it = entry->nodes.find("policies"); it != entry->nodes.end()) {
@@ -78,9 +90,11 @@ void ParseBehavior(const YAML::Node& node, const std::string& path, policy::Beha
   std::optional<YamlEntry> entry = ReadEntry(node, path, errors);
   if (!entry) return;
   ParamReader r = MakeReader(*entry, path);
-  if (auto v = r.NonNegativeDouble("tolerance")) {
-    if (*v >= 1) r.Fail("tolerance", "must be below 1");
-    else behavior->tolerance = *v;
+  if (r.Has("tolerance")) {
+    // Not an HPA field: the API has behavior.scaleUp.tolerance and behavior.scaleDown.tolerance.
+    r.Fail("tolerance", "is not a field of the HPA's behavior: set scaleUp.tolerance and "
+                        "scaleDown.tolerance (the band below and above the target)");
+    r.Ignore({"tolerance"});
   }
   r.Ignore({"scaleUp", "scaleDown"});
   std::vector<std::string> rule_errors;
@@ -90,7 +104,7 @@ void ParseBehavior(const YAML::Node& node, const std::string& path, policy::Beha
   if (auto it = entry->nodes.find("scaleDown"); it != entry->nodes.end()) {
     ParseRules(it->second, path + ".scaleDown", &behavior->scale_down, &rule_errors);
   }
-  r.RejectUnknown("expected \"tolerance\", \"scaleUp\" or \"scaleDown\"");
+  r.RejectUnknown("expected \"scaleUp\" or \"scaleDown\"");
   errors->insert(errors->end(), r.errors().begin(), r.errors().end());
   errors->insert(errors->end(), rule_errors.begin(), rule_errors.end());
 }

@@ -17,7 +17,7 @@ void RecordInitialRecommendation(int64_t current, TimePoint now, LegacyHpaHistor
 
 LegacySync LegacyHpaSync(double metric, double target, int64_t current, int64_t min_replicas,
                          int64_t max_replicas, TimePoint now, LegacyHpaHistory& h,
-                         double tolerance, Duration window) {
+                         Tolerance tolerance, Duration window) {
   RecordInitialRecommendation(current, now, h);
   LegacySync s;
   s.raw = ReplicasForLag(metric, target);
@@ -26,7 +26,7 @@ LegacySync LegacyHpaSync(double metric, double target, int64_t current, int64_t 
   int64_t proposed = s.raw;
   if (current > 0 && target > 0 && metric >= 0) {
     double ratio = metric / (target * static_cast<double>(current));
-    if (1.0 - tolerance <= ratio && ratio <= 1.0 + tolerance) {
+    if (tolerance.Within(ratio)) {
       if (proposed != current) s.limits.push_back(Limit::kTolerance);
       proposed = current;
     }

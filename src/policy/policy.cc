@@ -40,10 +40,10 @@ int64_t ReplicasForLag(double value, double lag_threshold) {
   return static_cast<int64_t>(replicas);
 }
 
-int64_t ReplicasForUtilization(double pods, double usage, double target, double tolerance) {
+int64_t ReplicasForUtilization(double pods, double usage, double target, Tolerance tolerance) {
   if (!(pods > 0) || !(target > 0) || !(usage >= 0)) return 0;  // also catches NaN
   double ratio = usage / target;
-  if (std::fabs(ratio - 1) <= tolerance) return ReplicasForLag(std::ceil(pods), 1);
+  if (!tolerance.None() && tolerance.Within(ratio)) return ReplicasForLag(std::ceil(pods), 1);
   return ReplicasForLag(ratio * pods, 1);
 }
 
@@ -56,16 +56,16 @@ int64_t SignalReplicas(const SignalInput& signal) {
 
 namespace {
 
-// ReplicasForLag, or `current` when the signal is within tolerance of it (the HPA's
-// |usageRatio - 1| <= tolerance test, with usageRatio = value / (threshold × current)).
-// Utilization signals carry their own tolerance band, relative to the pods they were measured on
-// (the HPA's rule); `tolerance` 0 gives the untolerated recommendation.
-int64_t SignalReplicas(const SignalInput& s, double tolerance, std::optional<int64_t> current) {
+// ReplicasForLag, or `current` when the signal is within the tolerance band (the HPA's
+// Tolerances.isWithin(usageRatio), usageRatio = value / (threshold × current)). Utilization
+// signals carry their own band, relative to the pods they were measured on (the HPA's rule); a
+// band of 0 gives the untolerated recommendation.
+int64_t SignalReplicas(const SignalInput& s, Tolerance tolerance, std::optional<int64_t> current) {
   if (s.replicas) {
     // Computed outside (drain-time mode): the HPA's tolerance on replicas / current.
     int64_t replicas = std::max<int64_t>(*s.replicas, 0);
-    if (current && *current > 0 && tolerance > 0 &&
-        std::fabs(static_cast<double>(replicas) / static_cast<double>(*current) - 1) <= tolerance) {
+    if (current && *current > 0 && !tolerance.None() &&
+        tolerance.Within(static_cast<double>(replicas) / static_cast<double>(*current))) {
       return *current;
     }
     return replicas;
@@ -74,9 +74,9 @@ int64_t SignalReplicas(const SignalInput& s, double tolerance, std::optional<int
     return ReplicasForUtilization(s.pods, s.value, s.lag_threshold, tolerance);
   }
   int64_t replicas = ReplicasForLag(s.value, s.lag_threshold);
-  if (current && *current > 0 && tolerance > 0 && s.value >= 0 && s.lag_threshold > 0) {
+  if (current && *current > 0 && !tolerance.None() && s.value >= 0 && s.lag_threshold > 0) {
     double ratio = s.value / (s.lag_threshold * static_cast<double>(*current));
-    if (std::fabs(ratio - 1) <= tolerance) return *current;
+    if (tolerance.Within(ratio)) return *current;
   }
   return replicas;
 }
@@ -101,13 +101,13 @@ Evaluation Evaluate(const PoolParams& params, const std::vector<SignalInput>& si
   bool above_activation = false;
   int64_t untolerated = 0;
   for (const SignalInput& s : signals) {
-    int64_t replicas = SignalReplicas(s, b.tolerance, h.active ? bh.current : std::nullopt);
+    int64_t replicas = SignalReplicas(s, b.Band(), h.active ? bh.current : std::nullopt);
     if (d.winning_signal.empty() || replicas > d.raw_desired) {
       d.raw_desired = replicas;
       d.winning_signal = s.name;
       d.winning_value = s.value;
     }
-    untolerated = std::max(untolerated, SignalReplicas(s, 0, std::nullopt));
+    untolerated = std::max(untolerated, SignalReplicas(s, Tolerance(0), std::nullopt));
     bool may_activate = s.kind == SignalKind::kLag || resources_activate;
     if (may_activate && (s.value > s.activation_threshold || s.arriving)) above_activation = true;
   }

@@ -118,8 +118,8 @@ void CheckOk(const config::Config& cfg, const std::string& yaml) {
                fmt::format("replicas {}..{}: {}", p.params.min_replicas, p.params.max_replicas, yaml));
     FUZZ_CHECK(p.params.cooldown >= Duration::zero() && p.params.cooldown <= one_year, yaml);
     const poolscaler::policy::Behavior& b = p.params.behavior;
-    FUZZ_CHECK(b.tolerance >= 0 && b.tolerance < 1, yaml);
     for (const poolscaler::policy::ScalingRules* rules : {&b.scale_up, &b.scale_down}) {
+      FUZZ_CHECK(rules->tolerance >= 0 && std::isfinite(rules->tolerance), yaml);
       FUZZ_CHECK(rules->stabilization_window >= Duration::zero() &&
                      rules->stabilization_window <= one_year,
                  yaml);

@@ -34,9 +34,8 @@ pools:
     perReplicaRate: 2
     rateHalfLifeSeconds: 1
     behavior:
-      tolerance: 0
-      scaleUp: {policies: [{type: Percent, value: 100000, periodSeconds: 1}]}
-      scaleDown: {stabilizationWindowSeconds: 0}
+      scaleUp: {tolerance: 0, policies: [{type: Percent, value: 100000, periodSeconds: 1}]}
+      scaleDown: {tolerance: 0, stabilizationWindowSeconds: 0}
     signals: [{source: jobs, lagThreshold: 5}]
 )";
 

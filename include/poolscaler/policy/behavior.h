@@ -23,6 +23,19 @@ struct ScalingPolicy {
   Duration period{};   // > 0, at most 30 min in the HPA API
 };
 
+// The HPA's tolerance band on usage / (target × current): within [1 − down, 1 + up] the current
+// count stays (replica_calculator.go Tolerances.isWithin). Both default to the controller's
+// --horizontal-pod-autoscaler-tolerance, 0.1; a double converts to a symmetric band.
+struct Tolerance {
+  double up = 0.1;
+  double down = 0.1;
+  constexpr Tolerance() = default;
+  constexpr Tolerance(double both) : up(both), down(both) {}  // NOLINT: implicit on purpose
+  constexpr Tolerance(double up_, double down_) : up(up_), down(down_) {}
+  bool Within(double ratio) const { return 1.0 - down <= ratio && ratio <= 1.0 + up; }
+  bool None() const { return up == 0 && down == 0; }
+};
+
 struct ScalingRules {
   // Scale-up: the lowest recommendation inside the window is used; scale-down: the highest.
   Duration stabilization_window{};
@@ -32,10 +45,14 @@ struct ScalingRules {
   // Empty: no rate limit in this direction. (The HPA API requires at least one policy; the
   // config parser does too. Empty is used by raw-mode pools, where KEDA's HPA does the rating.)
   std::vector<ScalingPolicy> policies;
+  // behavior.scaleUp.tolerance / scaleDown.tolerance (autoscaling/v2; HPAConfigurableTolerance:
+  // alpha in Kubernetes 1.33, on by default from 1.35, GA in 1.37): this direction's side of the
+  // tolerance band.
+  double tolerance = 0.1;
 };
 
 // HPA defaults: scale-up window 0 s, max(+100 %, +4 pods) per 15 s; scale-down window 300 s,
-// -100 % per 15 s; tolerance 0.1.
+// -100 % per 15 s; tolerance 0.1 each way.
 // Inline so that modules using only these structs (config) need not link the policy library.
 inline ScalingRules DefaultScaleUp() {
   return {Duration::zero(), SelectPolicy::kMax,
@@ -48,14 +65,19 @@ inline ScalingRules DefaultScaleDown() {
 }
 
 struct Behavior {
-  // A signal whose value / (target × current replicas) is within [1 - tolerance, 1 + tolerance]
-  // proposes the current replica count (the HPA's --horizontal-pod-autoscaler-tolerance).
-  double tolerance = 0.1;
   ScalingRules scale_up = DefaultScaleUp();
   ScalingRules scale_down = DefaultScaleDown();
 
+  // A signal whose value / (target × current replicas) is within [1 − scale_down.tolerance,
+  // 1 + scale_up.tolerance] proposes the current replica count.
+  Tolerance Band() const { return {scale_up.tolerance, scale_down.tolerance}; }
+
   // No tolerance, no windows, no rate limits: the recommendation passes through.
-  static Behavior PassThrough() { return {0, ScalingRules{}, ScalingRules{}}; }
+  static Behavior PassThrough() {
+    Behavior b{ScalingRules{}, ScalingRules{}};
+    b.scale_up.tolerance = b.scale_down.tolerance = 0;
+    return b;
+  }
 };
 
 // A replica change the policy made, for rate policies ("how many were added in the last period").

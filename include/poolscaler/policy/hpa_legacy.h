@@ -46,7 +46,7 @@ struct LegacySync {
 // subresource's replicas (spec and status taken as equal), `min_replicas` >= 1.
 LegacySync LegacyHpaSync(double metric, double target, int64_t current, int64_t min_replicas,
                          int64_t max_replicas, TimePoint now, LegacyHpaHistory& h,
-                         double tolerance = kHpaTolerance,
+                         Tolerance tolerance = kHpaTolerance,
                          Duration window = kHpaDownscaleStabilization);
 
 }  // namespace poolscaler::policy

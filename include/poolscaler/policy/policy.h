@@ -136,10 +136,10 @@ struct Evaluation {
 int64_t ReplicasForLag(double value, double lag_threshold);
 
 // The Kubernetes HPA's replica count for a resource metric: ceil(pods × usage / target), or
-// `pods` when |usage / target − 1| <= tolerance. Saturates like ReplicasForLag; 0 when pods or
-// target is not positive, or usage is NaN or negative.
+// `pods` when usage / target is within the tolerance band. Saturates like ReplicasForLag; 0 when
+// pods or target is not positive, or usage is NaN or negative.
 int64_t ReplicasForUtilization(double pods, double usage, double target,
-                               double tolerance = kHpaTolerance);
+                               Tolerance tolerance = kHpaTolerance);
 
 // ReplicasForLag or ReplicasForUtilization, by the signal's kind.
 int64_t SignalReplicas(const SignalInput& signal);
@@ -147,7 +147,7 @@ int64_t SignalReplicas(const SignalInput& signal);
 // Evaluates one pool. Rules, in order:
 //  1. raw = max over signals of SignalReplicas (0 with no signals); the first max wins ties.
 //     With a current target c > 0, a lag signal whose value / (threshold × c) is within the
-//     behavior's tolerance of 1 proposes c instead (kTolerance when that changed the max); a
+//     behavior's tolerance band [1 − scaleDown.tolerance, 1 + scaleUp.tolerance] proposes c instead (kTolerance when that changed the max); a
 //     utilization signal applies the tolerance to the pods it was measured on, as the HPA does.
 //  2. active: if any signal > its activation threshold → active, last_above = now (utilization
 //     signals count only when params.resource_signals_activate, min_replicas > 0, or no

@@ -33,8 +33,8 @@ std::vector<std::string> Errors(const std::string& pool_keys) {
 
 TEST(BehaviorConfig, EveryKey) {
   auto c = ParseConfig(std::string(kHead) + R"(    behavior:
-      tolerance: 0.05
       scaleUp:
+        tolerance: 0.05
         stabilizationWindowSeconds: 30
         selectPolicy: Min
         policies:
@@ -43,10 +43,13 @@ TEST(BehaviorConfig, EveryKey) {
       scaleDown:
         stabilizationWindowSeconds: 600
         selectPolicy: Disabled
+        tolerance: 200m
 )");
   ASSERT_THAT(c, IsOk());
   const policy::Behavior& b = c->pools[0].params.behavior;
-  EXPECT_DOUBLE_EQ(b.tolerance, 0.05);
+  // behavior.scaleUp/scaleDown.tolerance, as the HPA API has them (a quantity).
+  EXPECT_DOUBLE_EQ(b.scale_up.tolerance, 0.05);
+  EXPECT_DOUBLE_EQ(b.scale_down.tolerance, 0.2);
   EXPECT_EQ(b.scale_up.stabilization_window, seconds(30));
   EXPECT_EQ(b.scale_up.select, policy::SelectPolicy::kMin);
   ASSERT_EQ(b.scale_up.policies.size(), 2u);
@@ -66,7 +69,8 @@ TEST(BehaviorConfig, AbsentMeansHpaDefaults) {
   auto c = ParseConfig(kHead);
   ASSERT_THAT(c, IsOk());
   const policy::Behavior& b = c->pools[0].params.behavior;
-  EXPECT_DOUBLE_EQ(b.tolerance, 0.1);
+  EXPECT_DOUBLE_EQ(b.scale_up.tolerance, 0.1);
+  EXPECT_DOUBLE_EQ(b.scale_down.tolerance, 0.1);
   EXPECT_EQ(b.scale_down.stabilization_window, seconds(300));
   EXPECT_EQ(b.scale_up.policies.size(), 2u);
 }
@@ -89,6 +93,7 @@ TEST(BehaviorConfig, ErrorsNamePathLineAndValue) {
       Errors(R"(    behavior:
       tolerance: 1.5
       scaleUp:
+        tolerance: -1
         stabilizationWindowSeconds: 4000
         selectPolicy: Maximum
         policies:
@@ -99,22 +104,27 @@ TEST(BehaviorConfig, ErrorsNamePathLineAndValue) {
       scaleSideways: 1
 )"),
       ElementsAre(
-          "pools[0].behavior.tolerance (line 11): must be below 1 (value \"1.5\")",
-          "pools[0].behavior.scaleSideways (line 20): unknown key \"scaleSideways\" (value "
-          "\"1\"); expected \"tolerance\", \"scaleUp\" or \"scaleDown\"",
-          "pools[0].behavior.scaleUp.stabilizationWindowSeconds (line 13): must be between 0 "
+          // A top-level tolerance is not in the HPA API: it has one per direction.
+          "pools[0].behavior.tolerance (line 11): is not a field of the HPA's behavior: set "
+          "scaleUp.tolerance and scaleDown.tolerance (the band below and above the target) "
+          "(value \"1.5\")",
+          "pools[0].behavior.scaleSideways (line 21): unknown key \"scaleSideways\" (value "
+          "\"1\"); expected \"scaleUp\" or \"scaleDown\"",
+          "pools[0].behavior.scaleUp.stabilizationWindowSeconds (line 14): must be between 0 "
           "and 3600 (value \"4000\")",
-          "pools[0].behavior.scaleUp.selectPolicy (line 14): expected \"Max\", \"Min\" or "
+          "pools[0].behavior.scaleUp.selectPolicy (line 15): expected \"Max\", \"Min\" or "
           "\"Disabled\" (value \"Maximum\")",
-          "pools[0].behavior.scaleUp.policies[0].type (line 16): expected \"Pods\" or "
+          "pools[0].behavior.scaleUp.tolerance (line 13): expected a Kubernetes quantity of at "
+          "least 0 (e.g. 0.05 or 50m) (value \"-1\")",
+          "pools[0].behavior.scaleUp.policies[0].type (line 17): expected \"Pods\" or "
           "\"Percent\" (value \"Pod\")",
-          "pools[0].behavior.scaleUp.policies[0].value (line 16): must be between 1 and "
+          "pools[0].behavior.scaleUp.policies[0].value (line 17): must be between 1 and "
           "1000000 (value \"0\")",
-          "pools[0].behavior.scaleUp.policies[0].periodSeconds (line 16): must be between 1 "
+          "pools[0].behavior.scaleUp.policies[0].periodSeconds (line 17): must be between 1 "
           "and 1800 (value \"2000\")",
-          "pools[0].behavior.scaleUp.policies[1].value (line 17): is required",
-          "pools[0].behavior.scaleUp.policies[1].periodSeconds (line 17): is required",
-          "pools[0].behavior.scaleDown.policies (line 19): expected a list of at least one "
+          "pools[0].behavior.scaleUp.policies[1].value (line 18): is required",
+          "pools[0].behavior.scaleUp.policies[1].periodSeconds (line 18): is required",
+          "pools[0].behavior.scaleDown.policies (line 20): expected a list of at least one "
           "policy"));
 }
 

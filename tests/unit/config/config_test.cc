@@ -179,7 +179,8 @@ TEST_F(ConfigTest, SourceDefaultsAndPoolDefaults) {
   // HPA defaults (behavior_config_test.cc covers the behavior keys).
   EXPECT_EQ(p.params.behavior.scale_down.stabilization_window, seconds(300));
   EXPECT_EQ(p.params.behavior.scale_up.stabilization_window, Duration::zero());
-  EXPECT_DOUBLE_EQ(p.params.behavior.tolerance, 0.1);
+  EXPECT_DOUBLE_EQ(p.params.behavior.scale_up.tolerance, 0.1);
+  EXPECT_DOUBLE_EQ(p.params.behavior.scale_down.tolerance, 0.1);
   EXPECT_EQ(p.signals[0].measure, kMeasureOutstanding);
   EXPECT_EQ(p.signals[0].lag_threshold, 5);
   EXPECT_EQ(p.signals[0].activation_lag_threshold, 0);

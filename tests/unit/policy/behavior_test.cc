@@ -54,7 +54,8 @@ class Runner {
 
 TEST(Defaults, MatchTheHpa) {
   Behavior b;
-  EXPECT_DOUBLE_EQ(b.tolerance, 0.1);
+  EXPECT_DOUBLE_EQ(b.scale_up.tolerance, 0.1);
+  EXPECT_DOUBLE_EQ(b.scale_down.tolerance, 0.1);
   EXPECT_EQ(b.scale_up.stabilization_window, seconds(0));
   EXPECT_EQ(b.scale_up.select, SelectPolicy::kMax);
   ASSERT_EQ(b.scale_up.policies.size(), 2u);

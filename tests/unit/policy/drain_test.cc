@@ -203,7 +203,7 @@ TEST(Evaluate, DrainReplicasHonourTheTolerance) {
   PoolParams p;
   p.max_replicas = 100;
   p.behavior = Behavior::PassThrough();
-  p.behavior.tolerance = 0.2;
+  p.behavior.scale_up.tolerance = p.behavior.scale_down.tolerance = 0.2;
   PoolHistory h;
   SignalInput s{"jobs/outstanding", 50, 5, 0};
   s.replicas = 10;

@@ -42,7 +42,7 @@ PoolParams Params(int64_t min, int64_t max, double cooldown_s = 0) {
   // These tests are about how signals combine; windows and rate limits have their own tests
   // (behavior_test). The HPA's tolerance stays.
   p.behavior = Behavior::PassThrough();
-  p.behavior.tolerance = kHpaTolerance;
+  p.behavior.scale_up.tolerance = p.behavior.scale_down.tolerance = kHpaTolerance;
   return p;
 }
 
@@ -56,16 +56,23 @@ TEST(ReplicasForUtilization, HpaFormula) {
 }
 
 TEST(ReplicasForUtilization, WithinToleranceKeepsThePodCount) {
-  // |ratio − 1| <= 0.1 → no change, even where ceil(pods × ratio) would differ.
+  // 0.9 <= ratio <= 1.1 → no change, even where ceil(pods × ratio) would differ.
   EXPECT_EQ(ReplicasForUtilization(10, 76, 70), 10);    // ratio 1.086
-  // Like the HPA's float64 arithmetic: 110/100 − 1 is 0.10000000000000009 > 0.1, not tolerated.
-  EXPECT_EQ(ReplicasForUtilization(10, 110, 100), 11);
+  // Like the HPA's float64 test since Kubernetes 1.33 (replica_calculator.go Tolerances.isWithin:
+  // usageRatio <= 1.0 + tolerance): 110/100 and 1.0 + 0.1 are the same double, so 1.1 is
+  // inside. (Before 1.33 the HPA tested |1 − ratio| <= 0.1, and 0.10000000000000009 was not.)
+  EXPECT_EQ(ReplicasForUtilization(10, 110, 100), 10);
+  EXPECT_EQ(ReplicasForUtilization(10, 111, 100), 12);  // ceil(11.1)
   EXPECT_EQ(ReplicasForUtilization(10, 109, 100), 10);
   EXPECT_EQ(ReplicasForUtilization(10, 63, 70), 10);    // ratio 0.9
   EXPECT_EQ(ReplicasForUtilization(10, 72, 70), 10);    // would be 11
   EXPECT_EQ(ReplicasForUtilization(10, 77.5, 70), 12);  // ratio 1.107: ceil(11.07)
   EXPECT_EQ(ReplicasForUtilization(10, 62, 70), 9);     // ratio 0.886: ceil(8.86)
   EXPECT_EQ(ReplicasForUtilization(10, 72, 70, 0), 11); // tolerance 0
+  // Per direction (behavior.scaleUp/scaleDown.tolerance): {up 0, down 0.5}.
+  EXPECT_EQ(ReplicasForUtilization(10, 72, 70, Tolerance(0, 0.5)), 11);  // up: no band
+  EXPECT_EQ(ReplicasForUtilization(10, 40, 70, Tolerance(0, 0.5)), 10);  // ratio 0.57: kept
+  EXPECT_EQ(ReplicasForUtilization(10, 30, 70, Tolerance(0, 0.5)), 5);   // 0.43: ceil(4.3)
 }
 
 TEST(ReplicasForUtilization, BadInputs) {
