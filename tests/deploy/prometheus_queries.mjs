@@ -2,7 +2,8 @@
 // against a real Prometheus scraping a real poolscaler fed by a real redis-server, after a staged
 // scenario that makes every alert's condition true: a dead source, a pool held at maxReplicas, a
 // pool cut by its tier group's GPU budget, a pool flapping between idle and active, a broken
-// config reload. A query that errors or returns
+// config reload, and last poolscaler itself stopped (for PoolscalerDown, checked after every other
+// expression, since stopping it ends the others' series). A query that errors or returns
 // no series fails the test. Also: `promtool check metrics` on poolscaler's /metrics.
 //
 //   node tests/deploy/prometheus_queries.mjs REPO_ROOT POOLSCALER_BINARY
@@ -146,7 +147,7 @@ tierGroups:
   - {name: gpus, budget: {gpu: 2}}
 `;
   fs.writeFileSync(configPath, config);
-  start("poolscaler", binary, ["--log-level", "warn", "serve", "--grpc-plaintext", "--config", configPath,
+  const scaler = start("poolscaler", binary, ["--log-level", "warn", "serve", "--grpc-plaintext", "--config", configPath,
     "--grpc-listen", `127.0.0.1:${grpcPort}`, "--http-listen", `127.0.0.1:${httpPort}`,
     "--config-check-interval", "250ms"]);
   const metricsUrl = `http://127.0.0.1:${httpPort}/metrics`;
@@ -192,7 +193,9 @@ scrape_configs:
   if (lint.status !== 0) problems.push(`promtool check metrics: ${lint.stdout}${lint.stderr}`);
 
   let checked = 0, skipped = 0;
+  const afterStop = [];
   for (const { where, expr } of shippedExpressions()) {
+    if (where === "alert PoolscalerDown") { afterStop.push({ where, expr }); continue; }
     const q = substitute(expr);
     const r = await promQuery(promPort, q);
     if (r.error) {
@@ -203,6 +206,17 @@ scrape_configs:
     } else {
       checked++;
     }
+  }
+  // poolscaler stops: its target goes down and PoolscalerDown's condition holds.
+  if (afterStop.length !== 1) problems.push("alert PoolscalerDown: not found in the rules");
+  scaler.kill("SIGTERM");
+  await eventually("the poolscaler target down", async () =>
+    (await promQuery(promPort, 'up{job="poolscaler"} == 0')).series === 1, 30000);
+  for (const { where, expr } of afterStop) {
+    const r = await promQuery(promPort, expr);
+    if (r.error) problems.push(`${where}: ${r.error}\n    ${expr}`);
+    else if (r.series === 0) problems.push(`${where}: no series with poolscaler stopped\n    ${expr}`);
+    else checked++;
   }
   for (const p of problems) console.log(`FAIL ${p}`);
   console.log(`prometheus_queries: ${checked} expressions returned series, ${skipped} skipped ` +
