@@ -155,11 +155,22 @@ class Checker {
                       "what poolscaler decides",
                       so_max, Quote(parsed.pool), pool->params.max_replicas));
     }
+    // KEDA, not the pool, decides the floor: an inactive trigger takes the workload to
+    // minReplicaCount after cooldownPeriod (scale_scaledobjects.go), whatever poolscaler's pool
+    // asks for, and the HPA never goes below it. A mismatch either way is a wrong replica count.
     if (so_min > pool->params.min_replicas) {
-      Add(Severity::kWarning, where,
+      Add(Severity::kError, where,
           fmt::format("minReplicaCount {} is above pool {}'s minReplicas {}: the pool can never "
-                      "shrink to its minimum",
-                      so_min, Quote(parsed.pool), pool->params.min_replicas));
+                      "shrink to its minimum; set minReplicaCount: {}",
+                      so_min, Quote(parsed.pool), pool->params.min_replicas,
+                      pool->params.min_replicas));
+    } else if (so_min < pool->params.min_replicas) {
+      Add(Severity::kError, where,
+          fmt::format("minReplicaCount {} is below pool {}'s minReplicas {}: KEDA takes the "
+                      "workload to {} when the pool is idle, under the pool's minimum; set "
+                      "minReplicaCount: {}",
+                      so_min, Quote(parsed.pool), pool->params.min_replicas, so_min,
+                      pool->params.min_replicas));
     }
     const YAML::Node window = Path(spec, {"advanced", "horizontalPodAutoscalerConfig",
                                           "behavior", "scaleDown", "stabilizationWindowSeconds"});

@@ -123,16 +123,44 @@ TEST(ScaledObjectCheck, PoolModeWithoutConfigIsAnError) {
   EXPECT_THAT(r.findings, ElementsAre(Finding(Severity::kError, "trigger 1", "needs a config")));
 }
 
-TEST(ScaledObjectCheck, BoundsAndBehaviorDisagreementsAreWarnings) {
+TEST(ScaledObjectCheck, BehaviorDisagreementIsAWarning) {
   Config cfg = LoadConfig();
-  // maxReplicaCount 8 is in the template; a second key later in the map wins in yaml-cpp, so
-  // use a pool whose max is 8 and a min above the pool's min instead.
-  ScaledObjectReport r = CheckScaledObjects(
-      PoolObject("order-workers", "  minReplicaCount: 2\n", "300"), "so.yaml", &cfg);
-  EXPECT_THAT(r.findings,
-              ElementsAre(Finding(Severity::kWarning, "trigger 1", "minReplicaCount 2 is above"),
-                          Finding(Severity::kWarning, "trigger 1", "stabilizationWindowSeconds")));
+  ScaledObjectReport r =
+      CheckScaledObjects(PoolObject("order-workers", "", "300"), "so.yaml", &cfg);
+  EXPECT_THAT(r.findings, ElementsAre(Finding(Severity::kWarning, "trigger 1",
+                                              "stabilizationWindowSeconds")));
   EXPECT_FALSE(r.HasErrors());
+}
+
+// KEDA owns the floor (scale_scaledobjects.go: an inactive trigger → minReplicaCount after
+// cooldownPeriod; the HPA's minReplicas is max(minReplicaCount, 1)), so minReplicaCount must be
+// the pool's minReplicas, in both directions.
+TEST(ScaledObjectCheck, MinReplicaCountMustEqualThePoolMinimum) {
+  Config cfg = LoadConfig();
+  ScaledObjectReport above =
+      CheckScaledObjects(PoolObject("order-workers", "  minReplicaCount: 2\n"), "so.yaml", &cfg);
+  EXPECT_THAT(above.findings,
+              ElementsAre(Finding(Severity::kError, "trigger 1",
+                                  "minReplicaCount 2 is above pool \"order-workers\"'s "
+                                  "minReplicas 0: the pool can never shrink to its minimum; set "
+                                  "minReplicaCount: 0")));
+  cfg.pools[0].params.min_replicas = 3;
+  ScaledObjectReport below =
+      CheckScaledObjects(PoolObject("order-workers", "  minReplicaCount: 0\n"), "so.yaml", &cfg);
+  EXPECT_THAT(below.findings,
+              ElementsAre(Finding(Severity::kError, "trigger 1",
+                                  "minReplicaCount 0 is below pool \"order-workers\"'s "
+                                  "minReplicas 3: KEDA takes the workload to 0 when the pool is "
+                                  "idle")));
+  // Absent means KEDA's default, 0.
+  std::string so = PoolObject("order-workers");
+  ScaledObjectReport absent = CheckScaledObjects(so, "so.yaml", &cfg);
+  EXPECT_THAT(absent.findings,
+              ElementsAre(Finding(Severity::kError, "trigger 1", "minReplicaCount 0 is below")));
+  cfg.pools[0].params.min_replicas = 2;
+  EXPECT_FALSE(CheckScaledObjects(PoolObject("order-workers", "  minReplicaCount: 2\n"),
+                                  "so.yaml", &cfg)
+                   .HasErrors());
 }
 
 TEST(ScaledObjectCheck, KedaDefaultMaxBelowPoolMaxWarns) {
