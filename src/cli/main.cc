@@ -60,6 +60,14 @@ int CheckScaledObjectFiles(const std::vector<std::string>& files, const config::
       std::fprintf(error ? stderr : stdout, "%s: %s: %s\n", f.where.c_str(),
                    error ? "error" : "warning", f.message.c_str());
     }
+    for (const config::TimeToZero& t : report.time_to_zero) {
+      std::printf("%s: note: pool %s reaches 0 replicas up to %lld s after its last work "
+                  "(cooldownSeconds %lld + cooldownPeriod %lld + pollingInterval %lld)\n",
+                  t.where.c_str(), t.pool.c_str(), static_cast<long long>(t.Total()),
+                  static_cast<long long>(t.pool_cooldown_seconds),
+                  static_cast<long long>(t.cooldown_period_seconds),
+                  static_cast<long long>(t.polling_interval_seconds));
+    }
     if (report.HasErrors()) {
       failed++;
     } else {

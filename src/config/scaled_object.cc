@@ -19,6 +19,8 @@ using Severity = ScaledObjectFinding::Severity;
 // KEDA's defaults for a ScaledObject without these fields.
 constexpr int64_t kKedaDefaultMinReplicas = 0;
 constexpr int64_t kKedaDefaultMaxReplicas = 100;
+constexpr int64_t kKedaDefaultCooldownPeriod = 300;
+constexpr int64_t kKedaDefaultPollingInterval = 30;
 
 // spec.a.b.c without tripping over a missing or non-map level (an empty node then).
 YAML::Node Path(const YAML::Node& root, std::initializer_list<const char*> keys) {
@@ -171,6 +173,24 @@ class Checker {
                       "minReplicaCount: {}",
                       so_min, Quote(parsed.pool), pool->params.min_replicas, so_min,
                       pool->params.min_replicas));
+    }
+    if (so_min == 0) {
+      TimeToZero t;
+      t.where = where;
+      t.pool = parsed.pool;
+      t.pool_cooldown_seconds =
+          std::chrono::duration_cast<std::chrono::seconds>(pool->params.cooldown).count();
+      t.cooldown_period_seconds = Int(spec, "cooldownPeriod", kKedaDefaultCooldownPeriod);
+      t.polling_interval_seconds = Int(spec, "pollingInterval", kKedaDefaultPollingInterval);
+      if (t.Total() > kTimeToZeroWarnSeconds) {
+        Add(Severity::kWarning, where,
+            fmt::format("up to {} s from the last work to 0 replicas: pool {}'s cooldownSeconds "
+                        "{} + cooldownPeriod {} + pollingInterval {} (the cooldowns add up: KEDA's "
+                        "starts only when the pool goes inactive)",
+                        t.Total(), Quote(parsed.pool), t.pool_cooldown_seconds,
+                        t.cooldown_period_seconds, t.polling_interval_seconds));
+      }
+      report_->time_to_zero.push_back(std::move(t));
     }
     const YAML::Node window = Path(spec, {"advanced", "horizontalPodAutoscalerConfig",
                                           "behavior", "scaleDown", "stabilizationWindowSeconds"});

@@ -307,5 +307,31 @@ spec:
                                               "metadata.lagCount is not a string")));
 }
 
+// The pool's cooldownSeconds keeps IsActive true; only then does KEDA's cooldownPeriod start,
+// and KEDA acts on its next poll: the three add up (measured with real KEDA in
+// tests/kube/keda_pool_test.cc).
+TEST(ScaledObjectCheck, StackedCooldownsAreSummedAndWarnedAboveTenMinutes) {
+  Config cfg = LoadConfig();
+  cfg.pools[0].params.cooldown = std::chrono::seconds(60);
+  ScaledObjectReport r = CheckScaledObjects(PoolObject("order-workers"), "so.yaml", &cfg);
+  ASSERT_EQ(r.time_to_zero.size(), 1u);
+  EXPECT_EQ(r.time_to_zero[0].pool, "order-workers");
+  EXPECT_EQ(r.time_to_zero[0].Total(), 60 + 300 + 30);  // KEDA's defaults
+  EXPECT_TRUE(r.findings.empty());
+  cfg.pools[0].params.cooldown = std::chrono::seconds(600);
+  r = CheckScaledObjects(PoolObject("order-workers", "  pollingInterval: 10\n"), "so.yaml", &cfg);
+  EXPECT_EQ(r.time_to_zero[0].Total(), 910);
+  EXPECT_THAT(r.findings,
+              ElementsAre(Finding(Severity::kWarning, "trigger 1",
+                                  "up to 910 s from the last work to 0 replicas: pool "
+                                  "\"order-workers\"'s cooldownSeconds 600 + cooldownPeriod "
+                                  "300 + pollingInterval 10")));
+  EXPECT_FALSE(r.HasErrors());
+  // Not for a pool that never rests at 0.
+  cfg.pools[0].params.min_replicas = 1;
+  r = CheckScaledObjects(PoolObject("order-workers", "  minReplicaCount: 1\n"), "so.yaml", &cfg);
+  EXPECT_TRUE(r.time_to_zero.empty());
+}
+
 }  // namespace
 }  // namespace poolscaler::config
