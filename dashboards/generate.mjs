@@ -117,13 +117,13 @@ const fleet = dashboard(
     ], { description: "The signal whose recommendation set each pool's raw target." }),
     panel("table", "Limits applied now", "none", [
       [`max by (pool, limit) (poolscaler_pool_limited{${POOL}}) == 1`, ""],
-    ], { description: "Each rule that changed the last decision: activation-hold, inactive, scale-down-window, min, max, budget…" }),
+    ], { description: "Each rule that changed the last decision: activation-hold, inactive, tolerance, signal-missing, stabilization, rates, min, max, budget…" }),
     ts("Limits over time", "short", [
       [`sum by (limit) (poolscaler_pool_limited{${POOL}})`, "{{limit}}"],
     ], { w: 24 }),
     stat("Pools without a decision", "short", [
       [`count(poolscaler_pool_decision_available{${POOL}} == 0) or vector(0)`, ""],
-    ], { w: 12, description: "Pools that answer KEDA with UNAVAILABLE because a signal is stale." }),
+    ], { w: 12, description: "Pools that answer KEDA with UNAVAILABLE because none of their signals is fresh." }),
     stat("Pools at maxReplicas", "short", [
       [`count(poolscaler_pool_limited{limit="max", ${POOL}} == 1) or vector(0)`, ""],
     ], { w: 12 }),
@@ -148,6 +148,9 @@ const pool = dashboard(
     ts("Decision available", "bool", [
       [`min by (pool) (poolscaler_pool_decision_available{${POOL}})`, "{{pool}}"],
     ], { defaults: { max: 1 } }),
+    ts("Signals missing", "short", [
+      [`max by (pool) (poolscaler_pool_signals_missing{${POOL}})`, "{{pool}}"],
+    ], { description: "Signals without a fresh value. While some are known the pool may scale up, not down (limit signal-missing); with none known KEDA gets UNAVAILABLE." }),
     ts("Active", "bool", [
       [`max by (pool) (poolscaler_pool_active{${POOL}})`, "{{pool}}"],
     ], { defaults: { max: 1 } }),

@@ -53,6 +53,12 @@ CLI::App* AddLocalCommand(CLI::App& app, LocalOptions& o) {
       ->required()
       ->check(CLI::ExistingFile);
   local->add_option("--duration", o.duration, "Stop after this long")->capture_default_str();
+  local
+      ->add_option("--hpa-sync-period", o.hpa_sync_period,
+                   "How often the HPA syncs (kube-controller-manager's "
+                   "--horizontal-pod-autoscaler-sync-period); KEDA polls on each "
+                   "ScaledObject's pollingInterval")
+      ->capture_default_str();
   local->add_option("--shape", o.shape,
                     "The load being published (poolscaler-load --shape), for the view's phase "
                     "and --stop-when-idle");
@@ -95,6 +101,16 @@ int Local(const LocalOptions& o) {
     return 2;
   }
   d.duration = *duration;
+  absl::StatusOr<Duration> sync = ParseDuration("--hpa-sync-period", o.hpa_sync_period);
+  if (!sync.ok() || *sync <= Duration::zero()) {
+    std::fprintf(stderr, "%s\n",
+                 sync.ok() ? fmt::format("--hpa-sync-period: must be above 0 (got \"{}\")",
+                                         o.hpa_sync_period)
+                                 .c_str()
+                           : std::string(sync.status().message()).c_str());
+    return 2;
+  }
+  d.hpa_sync_period = *sync;
   if (!o.shape.empty()) {
     absl::StatusOr<jobs::LoadShape> shape = jobs::ParseLoadShape("--shape", o.shape);
     if (!shape.ok()) {

@@ -11,7 +11,8 @@ namespace poolscaler::cli {
 struct LocalOptions {
   std::string config_path;  // the ScaledObjects + Deployments file
   std::string duration = "3m";
-  std::string shape;  // the load's phases (poolscaler-load --shape), optional
+  std::string hpa_sync_period = "15s";  // kube-controller-manager's default
+  std::string shape;                    // the load's phases (poolscaler-load --shape), optional
   bool stop_when_idle = false;
   std::string pools_url;
   std::string report_dir;

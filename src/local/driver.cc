@@ -32,6 +32,7 @@ struct PoolRun {
   std::unique_ptr<ActiveWatch> watch;
   ScaleState state;
   TimePoint next_poll{};
+  TimePoint next_sync{};  // the HPA's
   PollResult last_poll;
   std::vector<std::string> hpa_limits;  // of the last decision: "hpa:max", ...
   std::optional<PoolStatus> status;     // poolscaler's, from the last GET /pools
@@ -119,7 +120,7 @@ class Driver {
   // The main loop; returns why it ended.
   std::string Loop() {
     TimePoint next_view = start_;
-    for (PoolRun& p : pools_) p.next_poll = start_;
+    for (PoolRun& p : pools_) p.next_poll = p.next_sync = start_;
     while (true) {
       TimePoint now = SteadyClock::now();
       if (stop_.load()) return "interrupted";
@@ -128,6 +129,10 @@ class Driver {
         if (now >= p.next_poll) {
           PollAndScale(p, now);
           while (p.next_poll <= now) p.next_poll += p.so->polling_interval;
+        }
+        if (now >= p.next_sync) {
+          SyncHpa(p, now);
+          while (p.next_sync <= now) p.next_sync += o_.hpa_sync_period;
         }
         p.workers->Tick(now);
         for (std::string& e : p.workers->TakeEvents()) Event(now, e);
@@ -139,7 +144,7 @@ class Driver {
       }
       if (Idle(now)) return "the load is over and every pool is at zero";
       TimePoint wake = std::min(next_view, now + std::chrono::milliseconds(100));
-      for (const PoolRun& p : pools_) wake = std::min(wake, p.next_poll);
+      for (const PoolRun& p : pools_) wake = std::min({wake, p.next_poll, p.next_sync});
       for (auto [i, active] : pushes_.WaitUntil(wake)) {
         PoolRun& p = pools_[i];
         if (active != p.last_poll.active) {
@@ -151,21 +156,16 @@ class Driver {
     }
   }
 
+  // KEDA's operator: 0 ↔ 1 (and min), from its own poll.
   void PollAndScale(PoolRun& p, TimePoint now) {
     p.last_poll = p.client->Poll(p.key, o_.rpc_timeout);
     const int64_t current = p.workers->target();
-    ScaleDecision d = KedaStep(*p.so, p.last_poll, current, now, p.state);
-    std::vector<std::string> hpa;
-    for (policy::Limit l : d.hpa_limits) hpa.push_back(fmt::format("hpa:{}", policy::LimitName(l)));
-    p.hpa_limits = hpa;
+    ScaleDecision d = KedaPoll(*p.so, p.last_poll, current, now, p.state);
     if (d.replicas != current) {
+      p.hpa_limits.clear();
       p.workers->ScaleTo(d.replicas, now);
       std::string why = ScaleReasonName(d.reason);
-      if (d.reason == ScaleReason::kHpa || d.reason == ScaleReason::kCooldown) {
-        why =
-            fmt::format("HPA: {} {:g} / target {:g}{}", p.last_poll.metric_name, p.last_poll.value,
-                        p.last_poll.target, hpa.empty() ? "" : ", " + Join(hpa, ", "));
-      } else if (d.reason == ScaleReason::kDeactivate) {
+      if (d.reason == ScaleReason::kDeactivate) {
         why = fmt::format("KEDA: inactive for cooldownPeriod {:g} s",
                           ToSeconds(p.so->cooldown_period));
       } else if (d.reason == ScaleReason::kActivate) {
@@ -173,31 +173,53 @@ class Driver {
       }
       Event(now, fmt::format("{}: {} → {} ({})", p.so->name, current, d.replicas, why));
     }
+    Record(p, p.last_poll, d, now, "keda");
+  }
+
+  // The HPA's sync: the metric read anew (KEDA's metrics server asks poolscaler at that moment).
+  void SyncHpa(PoolRun& p, TimePoint now) {
+    const int64_t current = p.workers->target();
+    if (current == 0) return;  // the HPA does nothing at 0; KEDA's poll wakes the workload
+    PollResult metric = p.client->Poll(p.key, o_.rpc_timeout);
+    ScaleDecision d = HpaSync(*p.so, metric, current, now, p.state);
+    std::vector<std::string> hpa;
+    for (policy::Limit l : d.hpa_limits) hpa.push_back(fmt::format("hpa:{}", policy::LimitName(l)));
+    if (d.reason == ScaleReason::kHpa) p.hpa_limits = hpa;
+    if (d.replicas != current) {
+      p.workers->ScaleTo(d.replicas, now);
+      Event(now, fmt::format("{}: {} → {} (HPA: {} {:g} / target {:g}{})", p.so->name, current,
+                             d.replicas, metric.metric_name, metric.value, metric.target,
+                             hpa.empty() ? "" : ", " + Join(hpa, ", ")));
+    }
+    Record(p, metric, d, now, "hpa");
+  }
+
+  void Record(PoolRun& p, const PollResult& poll, const ScaleDecision& d, TimePoint now,
+              const char* by) {
     DecisionRow row;
     row.t = ToSeconds(now - start_);
+    row.by = by;
     row.pool = p.so->name;
     row.phase = PhaseName(now);
     if (p.status) {
       row.lag = p.status->lag;
       row.demand = p.status->raw_desired;
     }
-    row.metric = p.last_poll.metric_name;
-    row.metric_value = p.last_poll.value;
-    row.target = p.last_poll.target;
-    row.active = p.last_poll.active;
+    row.metric = poll.metric_name;
+    row.metric_value = poll.value;
+    row.target = poll.target;
+    row.active = poll.active;
     row.reason = ScaleReasonName(d.reason);
     row.hpa_raw = d.hpa_raw;
     row.desired = d.replicas;
     row.running = p.workers->running();
     row.terminating = p.workers->terminating();
     row.limits = Limits(p, "|");
-    // A failing poll is an event when it starts failing, or fails differently (call, code).
+    // A failing call is an event when it starts failing, or fails differently (call, code).
     std::string failure;
-    if (!p.last_poll.status.ok()) {
-      row.error =
-          fmt::format("{}: {}", p.last_poll.failed_rpc, std::string(p.last_poll.status.message()));
-      failure =
-          fmt::format("{} {}", p.last_poll.failed_rpc, static_cast<int>(p.last_poll.status.code()));
+    if (!poll.status.ok()) {
+      row.error = fmt::format("{}: {}", poll.failed_rpc, std::string(poll.status.message()));
+      failure = fmt::format("{} {}", poll.failed_rpc, static_cast<int>(poll.status.code()));
       if (last_error_[p.so->name] != failure)
         Event(now, fmt::format("{}: {}", p.so->name, row.error));
     } else if (!last_error_[p.so->name].empty()) {

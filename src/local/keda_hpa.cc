@@ -63,7 +63,7 @@ const char* ScaleReasonName(ScaleReason reason) {
   return "hold";
 }
 
-ScaleDecision KedaStep(const config::LocalScaledObject& so, const PollResult& poll, int64_t current,
+ScaleDecision KedaPoll(const config::LocalScaledObject& so, const PollResult& poll, int64_t current,
                        TimePoint now, ScaleState& state) {
   ScaleDecision d;
   d.replicas = current;
@@ -79,28 +79,45 @@ ScaleDecision KedaStep(const config::LocalScaledObject& so, const PollResult& po
       d.replicas = std::max<int64_t>(so.min_replicas, 1);
       d.reason = ScaleReason::kActivate;
     }
-    state.hpa = {};
     return d;
   }
   if (current == 0) {
     d.reason = poll.active ? ScaleReason::kActivate : ScaleReason::kIdle;
     d.replicas = poll.active ? 1 : 0;
-    state.hpa = {};
     return d;
   }
   if (!poll.active && so.min_replicas == 0) {
     // KEDA: lastActiveTime + cooldownPeriod strictly before now (scale_scaledobjects.go,
     // scaleToZeroOrIdle): a poll exactly cooldownPeriod after the last active one still waits.
     bool cooled = !state.last_active || now - *state.last_active > so.cooldown_period;
-    if (cooled) {
-      d.replicas = 0;
-      d.reason = ScaleReason::kDeactivate;
-      state.hpa = {};
-      return d;
-    }
-    return Hpa(so, poll, current, now, state, ScaleReason::kCooldown);
+    d.reason = cooled ? ScaleReason::kDeactivate : ScaleReason::kCooldown;
+    if (cooled) d.replicas = 0;
+    return d;
   }
-  return Hpa(so, poll, current, now, state, ScaleReason::kHpa);
+  d.reason = ScaleReason::kHpa;
+  return d;
+}
+
+ScaleDecision HpaSync(const config::LocalScaledObject& so, const PollResult& metric,
+                      int64_t current, TimePoint now, ScaleState& state) {
+  ScaleDecision d;
+  d.replicas = current;
+  d.reason = ScaleReason::kIdle;
+  if (current == 0) return d;  // horizontal.go: "scaling is disabled" at 0 replicas
+  if (!metric.status.ok() || metric.target <= 0) {
+    d.reason = ScaleReason::kHold;
+    return d;
+  }
+  return Hpa(so, metric, current, now, state, ScaleReason::kHpa);
+}
+
+ScaleDecision KedaStep(const config::LocalScaledObject& so, const PollResult& poll, int64_t current,
+                       TimePoint now, ScaleState& state) {
+  ScaleDecision d = KedaPoll(so, poll, current, now, state);
+  if (d.reason != ScaleReason::kHpa && d.reason != ScaleReason::kCooldown) return d;
+  ScaleDecision sync = HpaSync(so, poll, current, now, state);
+  sync.reason = d.reason;
+  return sync;
 }
 
 }  // namespace poolscaler::local

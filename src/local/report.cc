@@ -36,14 +36,14 @@ std::string DecisionsCsv(const std::vector<DecisionRow>& rows) {
   using sim::CsvCell;
   std::string out =
       "t,pool,phase,lag,demand,metric,metric_value,target,active,reason,hpa_raw,desired,running,"
-      "terminating,limits,error\n";
+      "terminating,limits,error,by\n";
   for (const DecisionRow& r : rows) {
-    out += fmt::format("{:.1f},{},{},{},{},{},{:g},{:g},{},{},{},{},{},{},{},{}\n", r.t,
+    out += fmt::format("{:.1f},{},{},{},{},{},{:g},{:g},{},{},{},{},{},{},{},{},{}\n", r.t,
                        CsvCell(r.pool), CsvCell(r.phase),
                        r.lag ? fmt::format("{:g}", *r.lag) : std::string(),
                        r.demand ? std::to_string(*r.demand) : std::string(), CsvCell(r.metric),
                        r.metric_value, r.target, r.active ? 1 : 0, r.reason, r.hpa_raw, r.desired,
-                       r.running, r.terminating, CsvCell(r.limits), CsvCell(r.error));
+                       r.running, r.terminating, CsvCell(r.limits), CsvCell(r.error), r.by);
   }
   return out;
 }
@@ -104,9 +104,10 @@ std::string SummaryText(const std::vector<DecisionRow>& rows,
     std::map<std::string, int64_t> limits;
     for (const DecisionRow& r : rows) {
       if (r.pool != pool) continue;
-      polls++;
       peak_desired = std::max(peak_desired, r.desired);
       peak_running = std::max(peak_running, r.running);
+      if (r.by != "keda") continue;  // HPA syncs: in the peaks, not in the poll counts
+      polls++;
       if (r.active) active++;
       for (const std::string& l : Split(r.limits, '|')) limits[l]++;
     }

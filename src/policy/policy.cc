@@ -8,17 +8,30 @@ namespace poolscaler::policy {
 
 const char* LimitName(Limit limit) {
   switch (limit) {
-    case Limit::kActivationHold: return "activation-hold";
-    case Limit::kInactive: return "inactive";
-    case Limit::kTolerance: return "tolerance";
-    case Limit::kStabilization: return "stabilization";
-    case Limit::kScaleUpRate: return "scale-up-rate";
-    case Limit::kScaleDownRate: return "scale-down-rate";
-    case Limit::kMinReplicas: return "min";
-    case Limit::kMaxReplicas: return "max";
-    case Limit::kBudgetCpu: return "budget:cpu";
-    case Limit::kBudgetMemory: return "budget:memory";
-    case Limit::kBudgetGpu: return "budget:gpu";
+    case Limit::kActivationHold:
+      return "activation-hold";
+    case Limit::kInactive:
+      return "inactive";
+    case Limit::kTolerance:
+      return "tolerance";
+    case Limit::kSignalMissing:
+      return "signal-missing";
+    case Limit::kStabilization:
+      return "stabilization";
+    case Limit::kScaleUpRate:
+      return "scale-up-rate";
+    case Limit::kScaleDownRate:
+      return "scale-down-rate";
+    case Limit::kMinReplicas:
+      return "min";
+    case Limit::kMaxReplicas:
+      return "max";
+    case Limit::kBudgetCpu:
+      return "budget:cpu";
+    case Limit::kBudgetMemory:
+      return "budget:memory";
+    case Limit::kBudgetGpu:
+      return "budget:gpu";
   }
   return "unknown";
 }
@@ -84,8 +97,9 @@ int64_t SignalReplicas(const SignalInput& s, Tolerance tolerance, std::optional<
 }  // namespace
 
 Evaluation Evaluate(const PoolParams& params, const std::vector<SignalInput>& signals,
-                    const PoolHistory& history, TimePoint now) {
+                    const PoolHistory& history, TimePoint now, size_t missing_signals) {
   Evaluation out{{}, history, std::nullopt};
+  const bool partial = missing_signals > 0;
   Decision& d = out.decision;
   PoolHistory& h = out.history;
   BehaviorHistory& bh = h.behavior;
@@ -93,9 +107,8 @@ Evaluation Evaluate(const PoolParams& params, const std::vector<SignalInput>& si
 
   // 1. Raw recommendation: the highest signal wins; the first one wins ties. Utilization
   // signals wake the pool only when it may not rest at 0 anyway, or when nothing else can.
-  bool any_lag = std::any_of(signals.begin(), signals.end(), [](const SignalInput& s) {
-    return s.kind == SignalKind::kLag;
-  });
+  bool any_lag = std::any_of(signals.begin(), signals.end(),
+                             [](const SignalInput& s) { return s.kind == SignalKind::kLag; });
   const bool resources_activate =
       params.resource_signals_activate || params.min_replicas > 0 || !any_lag;
   bool above_activation = false;
@@ -119,7 +132,10 @@ Evaluation Evaluate(const PoolParams& params, const std::vector<SignalInput>& si
     h.last_above_activation = now;
   } else if (h.active) {
     bool cooled = !h.last_above_activation || now - *h.last_above_activation >= params.cooldown;
-    if (cooled) {
+    if (cooled && partial) {
+      // The missing signal may be the one above its threshold.
+      d.Apply(Limit::kSignalMissing, d.raw_desired, d.raw_desired);
+    } else if (cooled) {
       h.active = false;
     } else {
       d.limits.push_back(Limit::kActivationHold);
@@ -142,6 +158,17 @@ Evaluation Evaluate(const PoolParams& params, const std::vector<SignalInput>& si
   const int64_t floor = std::max<int64_t>(params.min_replicas, 1);
   if (!was_active && bh.current) bh.current = std::max(*bh.current, floor);
   if (d.raw_desired != untolerated) d.Apply(Limit::kTolerance, untolerated, d.raw_desired);
+
+  if (partial && bh.current && d.raw_desired < *bh.current) {
+    // The HPA's rule for invalid metrics: no scale-down, and nothing recorded.
+    // Clamped as below, in case a reload moved the bounds.
+    const int64_t held = std::min(std::max(*bh.current, floor), params.max_replicas);
+    if (!d.Limited(Limit::kSignalMissing)) d.Apply(Limit::kSignalMissing, d.raw_desired, held);
+    d.desired = held;
+    out.previous_target = bh.current;
+    if (held != *bh.current) RecordTarget(b, held, now, bh);
+    return out;
+  }
 
   int64_t target = Stabilize(b, d.raw_desired, now, bh);
   if (target != d.raw_desired) d.Apply(Limit::kStabilization, d.raw_desired, target);
@@ -178,6 +205,12 @@ Evaluation Evaluate(const PoolParams& params, const std::vector<SignalInput>& si
   out.previous_target = bh.current;
   RecordTarget(b, target, now, bh);
   return out;
+}
+
+Duration TimeToInactive(const PoolParams& params, const PoolHistory& history, TimePoint now) {
+  if (!history.active || !history.last_above_activation) return Duration::zero();
+  Duration left = *history.last_above_activation + params.cooldown - now;
+  return std::max(left, Duration::zero());
 }
 
 void OverrideDesired(const PoolParams& params, Evaluation& ev, int64_t desired, Limit limit,

@@ -56,8 +56,8 @@ void PoolTable::SetConfigPools(std::vector<PoolDefinition> defs,
     for (auto it = pools_.begin(); it != pools_.end();) {
       if (!it->second.state.definition.raw && !ids.count(it->first)) {
         PoolState gone = it->second.state;
-        gone.status = absl::NotFoundError(
-            fmt::format("pool \"{}\" was removed from the config", it->first));
+        gone.status =
+            absl::NotFoundError(fmt::format("pool \"{}\" was removed from the config", it->first));
         gone.final = true;
         CollectNotifications(it->first, gone, &notify);
         it = pools_.erase(it);
@@ -139,8 +139,8 @@ void PoolTable::EvaluateAll(const sampler::SampleStore& store, TimePoint now) {
         s.status = v.status();
         s.value = v.ok() ? *v : 0;
         if (v.ok()) {
-          policy::SignalInput in{b.name, *v, b.lag_threshold, b.activation_threshold, b.kind,
-                                 *pods};
+          policy::SignalInput in{b.name, *v,   b.lag_threshold, b.activation_threshold,
+                                 b.kind, *pods};
           if (b.drain() && def.params.drain.enabled()) {
             ApplyDrain(store, b, def.params.drain, e.drain[i], current, now, in, s);
           }
@@ -152,12 +152,15 @@ void PoolTable::EvaluateAll(const sampler::SampleStore& store, TimePoint now) {
         }
         st.signals.push_back(std::move(s));
       }
-      if (!missing.ok()) {
-        // Unknown is not zero: no decision, history kept as it was.
+      const size_t missing_count = def.signals.size() - inputs.size();
+      if (!missing.ok() && inputs.empty()) {
+        // Unknown is not zero: no decision, history kept as it was; KEDA's fallback applies.
         st.status = missing;
         continue;
       }
-      fresh.emplace(id, policy::Evaluate(def.params, inputs, e.history, now));
+      // Some signals known: they may raise the target, the unknown ones block a scale-down
+      // (policy::Evaluate, the HPA's rule for invalid metrics).
+      fresh.emplace(id, policy::Evaluate(def.params, inputs, e.history, now, missing_count));
     }
     // 2. Tier budgets across the pools of each group.
     ApplyTierBudgets(fresh, now);
@@ -168,6 +171,7 @@ void PoolTable::EvaluateAll(const sampler::SampleStore& store, TimePoint now) {
       bool was_active = st.has_decision && st.decision.active && st.status.ok();
       bool was_ok = st.status.ok();
       e.history = std::move(ev.history);
+      st.inactive_after = policy::TimeToInactive(st.definition.params, e.history, now);
       st.decision = std::move(ev.decision);
       st.has_decision = true;
       st.status = absl::OkStatus();
@@ -197,8 +201,7 @@ void PoolTable::ApplyDrain(const sampler::SampleStore& store, const SignalBindin
   in.arriving = out.arriving;
 }
 
-void PoolTable::ApplyTierBudgets(std::map<std::string, policy::Evaluation>& fresh,
-                                 TimePoint now) {
+void PoolTable::ApplyTierBudgets(std::map<std::string, policy::Evaluation>& fresh, TimePoint now) {
   for (const policy::TierGroup& group : tier_groups_) {
     std::vector<policy::BudgetDemand> demands;
     std::vector<policy::Evaluation*> evaluations;  // null: a pool without a fresh decision
@@ -213,8 +216,8 @@ void PoolTable::ApplyTierBudgets(std::map<std::string, policy::Evaluation>& fres
       if (it != fresh.end()) {
         const policy::Decision& dec = it->second.decision;
         // An active pool keeps at least one replica whatever the budget (KEDA holds it there).
-        d.min_replicas = dec.active ? std::max<int64_t>(def.params.min_replicas, 1)
-                                    : def.params.min_replicas;
+        d.min_replicas =
+            dec.active ? std::max<int64_t>(def.params.min_replicas, 1) : def.params.min_replicas;
         d.min_replicas = std::min(d.min_replicas, dec.desired);
         d.desired = dec.desired;
         evaluations.push_back(&it->second);

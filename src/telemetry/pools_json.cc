@@ -8,9 +8,8 @@ namespace poolscaler::telemetry {
 std::string PoolsJson(const std::vector<pools::PoolState>& pools, TimePoint now) {
   std::vector<const pools::PoolState*> sorted;
   for (const auto& p : pools) sorted.push_back(&p);
-  std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) {
-    return a->definition.name < b->definition.name;
-  });
+  std::sort(sorted.begin(), sorted.end(),
+            [](auto* a, auto* b) { return a->definition.name < b->definition.name; });
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
   for (const pools::PoolState* p : sorted) {
     const pools::PoolDefinition& def = p->definition;
@@ -24,11 +23,15 @@ std::string PoolsJson(const std::vector<pools::PoolState>& pools, TimePoint now)
       const policy::ReplicaCost& c = def.params.cost;
       j["tierGroup"] = def.params.tier_group;
       j["priority"] = def.params.priority;
-      j["costPerReplica"] = {{"cpu", c.cpu_cores}, {"memoryBytes", c.memory_bytes},
-                             {"gpu", c.gpus}};
+      j["costPerReplica"] = {
+          {"cpu", c.cpu_cores}, {"memoryBytes", c.memory_bytes}, {"gpu", c.gpus}};
     }
     j["available"] = p->status.ok();
     if (!p->status.ok()) j["error"] = std::string(p->status.message());
+    // Signals without a fresh value (their errors are in `signals`): with some known, the
+    // decision may rise but not fall ("signal-missing" in limitedBy when that held it).
+    j["signalsMissing"] = std::count_if(p->signals.begin(), p->signals.end(),
+                                        [](const pools::SignalState& s) { return !s.status.ok(); });
     if (p->has_decision) {
       const policy::Decision& d = p->decision;
       j["desiredReplicas"] = d.desired;
@@ -50,6 +53,12 @@ std::string PoolsJson(const std::vector<pools::PoolState>& pools, TimePoint now)
       }
       j["limits"] = steps;
       j["decidedSecondsAgo"] = ToSeconds(now - p->decided_at);
+      // Time to zero, poolscaler's part: IsActive turns false this long after the work stops
+      // (cooldownSeconds); KEDA then waits the ScaledObject's cooldownPeriod, plus up to one
+      // pollingInterval, before it takes the workload to 0.
+      j["cooldownSeconds"] = ToSeconds(def.params.cooldown);
+      j["inactiveAfterSeconds"] =
+          std::max(0.0, ToSeconds(p->inactive_after) - ToSeconds(now - p->decided_at));
     }
     nlohmann::ordered_json signals = nlohmann::ordered_json::array();
     for (const pools::SignalState& s : p->signals) {

@@ -4,6 +4,7 @@
 #include <prometheus/metric_family.h>
 #include <prometheus/metric_type.h>
 
+#include <algorithm>
 #include <limits>
 
 namespace poolscaler::telemetry {
@@ -58,13 +59,13 @@ void StateCollector::CollectSources(std::vector<MetricFamily>* out, TimePoint no
   auto up = Family("poolscaler_source_up",
                    "1 if the source's reading is fresh (younger than staleAfter), else 0.",
                    MetricType::Gauge);
-  auto samples = Family("poolscaler_source_samples_total",
-                        "Sample attempts, successful or not.", MetricType::Counter);
-  auto errors = Family("poolscaler_source_errors_total",
-                       "Failed sample attempts, by status code.", MetricType::Counter);
-  auto duration = Family("poolscaler_source_sample_duration_seconds",
-                         "Time one sample took, including the broker round trip.",
-                         MetricType::Histogram);
+  auto samples = Family("poolscaler_source_samples_total", "Sample attempts, successful or not.",
+                        MetricType::Counter);
+  auto errors = Family("poolscaler_source_errors_total", "Failed sample attempts, by status code.",
+                       MetricType::Counter);
+  auto duration =
+      Family("poolscaler_source_sample_duration_seconds",
+             "Time one sample took, including the broker round trip.", MetricType::Histogram);
   for (const auto& [key, r] : store_.Snapshot()) {
     std::vector<ClientMetric::Label> src{{"source", r.name}};
     if (r.reading) {
@@ -77,7 +78,8 @@ void StateCollector::CollectSources(std::vector<MetricFamily>* out, TimePoint no
     up.metric.push_back(Gauge(src, fresh ? 1 : 0));
     samples.metric.push_back(Counter(src, static_cast<double>(r.samples_total)));
     for (const auto& [code, n] : r.errors_by_code) {
-      errors.metric.push_back(Counter({{"code", code}, {"source", r.name}}, static_cast<double>(n)));
+      errors.metric.push_back(
+          Counter({{"code", code}, {"source", r.name}}, static_cast<double>(n)));
     }
     ClientMetric h;
     h.label = src;
@@ -105,34 +107,37 @@ void StateCollector::CollectPools(std::vector<MetricFamily>* out) const {
   auto active = Family("poolscaler_pool_active", "1 if the pool is active (scaled above zero).",
                        MetricType::Gauge);
   auto available = Family("poolscaler_pool_decision_available",
-                          "1 if every signal of the pool has a fresh value; 0 means KEDA gets "
-                          "UNAVAILABLE and its fallback applies.",
+                          "1 if the pool has a decision to serve (at least one signal has a fresh "
+                          "value); 0 means KEDA gets UNAVAILABLE and its fallback applies.",
                           MetricType::Gauge);
-  auto limited = Family("poolscaler_pool_limited",
-                        "1 for each limit that changed the pool's last decision.",
+  auto missing = Family("poolscaler_pool_signals_missing",
+                        "Signals of the pool without a fresh value at the last evaluation; while "
+                        "some are known the target may rise but not fall.",
                         MetricType::Gauge);
-  auto limited_total = Family("poolscaler_pool_limited_evaluations_total",
-                              "Evaluations in which each limit changed the pool's decision.",
-                              MetricType::Counter);
+  auto limited =
+      Family("poolscaler_pool_limited", "1 for each limit that changed the pool's last decision.",
+             MetricType::Gauge);
+  auto limited_total =
+      Family("poolscaler_pool_limited_evaluations_total",
+             "Evaluations in which each limit changed the pool's decision.", MetricType::Counter);
   auto limit_change = Family("poolscaler_pool_limit_change_replicas",
                              "For each limit that changed the last decision: target after it "
                              "minus target before it (negative: held down).",
                              MetricType::Gauge);
-  auto winning_value = Family("poolscaler_pool_winning_signal_value",
-                              "Raw value of the signal that gave the pool's replica target.",
-                              MetricType::Gauge);
+  auto winning_value =
+      Family("poolscaler_pool_winning_signal_value",
+             "Raw value of the signal that gave the pool's replica target.", MetricType::Gauge);
   auto winning = Family("poolscaler_pool_winning_signal",
-                        "1 for the signal that gave the pool's replica target.",
-                        MetricType::Gauge);
-  auto signal_value = Family("poolscaler_pool_signal_value",
-                             "Value of each of the pool's signals at the last evaluation.",
-                             MetricType::Gauge);
-  auto arrivals = Family("poolscaler_pool_signal_arrivals_per_second",
-                         "Drain-time signals: smoothed rate of work arriving (jobs/s).",
-                         MetricType::Gauge);
-  auto completions = Family("poolscaler_pool_signal_completions_per_second",
-                            "Drain-time signals: smoothed rate of work completed (jobs/s).",
-                            MetricType::Gauge);
+                        "1 for the signal that gave the pool's replica target.", MetricType::Gauge);
+  auto signal_value =
+      Family("poolscaler_pool_signal_value",
+             "Value of each of the pool's signals at the last evaluation.", MetricType::Gauge);
+  auto arrivals =
+      Family("poolscaler_pool_signal_arrivals_per_second",
+             "Drain-time signals: smoothed rate of work arriving (jobs/s).", MetricType::Gauge);
+  auto completions =
+      Family("poolscaler_pool_signal_completions_per_second",
+             "Drain-time signals: smoothed rate of work completed (jobs/s).", MetricType::Gauge);
   auto per_replica = Family("poolscaler_pool_signal_per_replica_rate",
                             "Drain-time signals: jobs/s one replica is taken to finish "
                             "(configured, or learned).",
@@ -140,6 +145,10 @@ void StateCollector::CollectPools(std::vector<MetricFamily>* out) const {
   for (const pools::PoolState& st : table_.Snapshot()) {
     std::string pool = st.definition.name;
     available.metric.push_back(Gauge({{"pool", pool}}, st.status.ok() ? 1 : 0));
+    missing.metric.push_back(
+        Gauge({{"pool", pool}}, static_cast<double>(std::count_if(
+                                    st.signals.begin(), st.signals.end(),
+                                    [](const pools::SignalState& s) { return !s.status.ok(); }))));
     for (const pools::SignalState& s : st.signals) {
       if (!s.status.ok()) continue;
       std::vector<ClientMetric::Label> l = {{"pool", pool}, {"signal", s.name}};
@@ -158,8 +167,9 @@ void StateCollector::CollectPools(std::vector<MetricFamily>* out) const {
     if (!st.has_decision) continue;
     const policy::Decision& d = st.decision;
     for (const policy::LimitStep& step : d.steps) {
-      limit_change.metric.push_back(Gauge({{"limit", policy::LimitName(step.limit)}, {"pool", pool}},
-                                          static_cast<double>(step.after - step.before)));
+      limit_change.metric.push_back(
+          Gauge({{"limit", policy::LimitName(step.limit)}, {"pool", pool}},
+                static_cast<double>(step.after - step.before)));
     }
     desired.metric.push_back(Gauge({{"pool", pool}}, static_cast<double>(d.desired)));
     raw.metric.push_back(Gauge({{"pool", pool}}, static_cast<double>(d.raw_desired)));
@@ -173,9 +183,9 @@ void StateCollector::CollectPools(std::vector<MetricFamily>* out) const {
       winning_value.metric.push_back(Gauge({{"pool", pool}}, d.winning_value));
     }
   }
-  for (auto* f : {&desired, &raw, &active, &available, &limited, &limited_total, &limit_change,
-                  &winning, &winning_value, &signal_value, &arrivals, &completions,
-                  &per_replica}) {
+  for (auto* f :
+       {&desired, &raw, &active, &available, &missing, &limited, &limited_total, &limit_change,
+        &winning, &winning_value, &signal_value, &arrivals, &completions, &per_replica}) {
     Emit(out, std::move(*f));
   }
 }
@@ -202,7 +212,8 @@ void StateCollector::CollectTiers(std::vector<MetricFamily>* out) const {
       used.gpus += n * p.cost.gpus;
     }
     auto add = [&](const char* resource, const std::optional<double>& limit, double use) {
-      if (limit) budget.metric.push_back(Gauge({{"group", g.name}, {"resource", resource}}, *limit));
+      if (limit)
+        budget.metric.push_back(Gauge({{"group", g.name}, {"resource", resource}}, *limit));
       requested.metric.push_back(Gauge({{"group", g.name}, {"resource", resource}}, use));
     };
     add("cpu", g.budget.cpu_cores, used.cpu_cores);

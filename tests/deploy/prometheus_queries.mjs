@@ -1,6 +1,7 @@
 // Every PromQL expression poolscaler ships — each dashboard query and each alert rule — run
 // against a real Prometheus scraping a real poolscaler fed by a real redis-server, after a staged
-// scenario that makes every alert's condition true: a dead source, a pool held at maxReplicas, a
+// scenario that makes every alert's condition true: a dead source (alone behind one pool, beside a
+// live one behind another), a pool held at maxReplicas, a
 // pool cut by its tier group's GPU budget, a pool flapping between idle and active, a broken
 // config reload, and last poolscaler itself stopped (for PoolscalerDown, checked after every other
 // expression, since stopping it ends the others' series). A query that errors or returns
@@ -142,6 +143,7 @@ pools:
   - {name: budgeted, minReplicas: 0, maxReplicas: 10, tierGroup: gpus, cost: {gpu: 1}, signals: [{source: busy, lagThreshold: 1}]}
   - {name: flappy, minReplicas: 0, maxReplicas: 3, cooldownSeconds: 0, signals: [{source: toggle, lagThreshold: 1}]}
   - {name: blind, minReplicas: 0, maxReplicas: 3, signals: [{source: dead, lagThreshold: 1}]}
+  - {name: half-blind, minReplicas: 0, maxReplicas: 3, signals: [{source: busy, lagThreshold: 1}, {source: dead, lagThreshold: 1}]}
   - {name: draining, maxReplicas: 10, targetDrainSeconds: 60, perReplicaRate: 1, signals: [{source: busy, lagThreshold: 1}]}
 tierGroups:
   - {name: gpus, budget: {gpu: 2}}

@@ -2,8 +2,9 @@
 // `poolscaler local`: plays KEDA, the HPA and the Deployments on one machine. For every
 // ScaledObject of a LocalRun it polls poolscaler over gRPC as KEDA does (GetMetricSpec →
 // GetMetrics → IsActive every pollingInterval; StreamIsActive held open for external-push
-// triggers, a push triggering an immediate poll), decides replicas with KedaStep (keda_hpa.h),
-// and runs that many worker processes (ReplicaSet). Shows a live view and writes a report.
+// triggers, a push triggering an immediate poll) and decides 0 ↔ 1 with KedaPoll; syncs each
+// ScaledObject's HPA every hpa_sync_period with a fresh metric read (HpaSync, keda_hpa.h); and
+// runs as many worker processes as the two set (ReplicaSet). Shows a live view and writes a report.
 #include <atomic>
 #include <cstdio>
 #include <optional>
@@ -32,6 +33,9 @@ struct DriverOptions {
   Duration view_interval = std::chrono::seconds(1);   // view refresh and lag sampling
   Duration plain_interval = std::chrono::seconds(5);  // --plain: a status block this often
   Duration rpc_timeout = std::chrono::seconds(2);
+  // How often the emulated HPA syncs each ScaledObject's HPA (kube-controller-manager's
+  // --horizontal-pod-autoscaler-sync-period), reading the metric anew each time.
+  Duration hpa_sync_period = std::chrono::seconds(15);
 };
 
 // Runs until `duration`, `stop` becomes true (a signal), or the idle condition; then stops every

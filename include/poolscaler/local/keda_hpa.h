@@ -1,20 +1,23 @@
 #pragma once
-// What KEDA and the HPA decide for one ScaledObject each polling interval, as `poolscaler
-// local` plays them. Pure: time is passed in and the state is carried by the caller; values
-// only, nothing shared between threads.
+// What KEDA and the HPA decide for one ScaledObject, as `poolscaler local` plays them. Pure: time
+// is passed in and the state is carried by the caller; values only, nothing shared between
+// threads. The two run on their own clocks, as in a cluster:
 //
-// KEDA's part (its scale loop): a poll that failed keeps the replicas as they are (no fallback
-// is modelled); an active trigger at 0 replicas is scaled to max(minReplicaCount, 1) and the HPA
-// takes over from the next poll; an inactive trigger scales a ScaledObject with
-// minReplicaCount 0 to 0 once `cooldownPeriod` has passed since it was last active (only 1 → 0
-// waits for it, and KEDA's check is strict: lastActiveTime + cooldownPeriod before now). The
-// HPA's part (AverageValue on the external metric): with the ScaledObject's `behavior`, the same
-// code as poolscaler's policy (policy::Evaluate with one always-active signal): ceil(metric /
-// target), the current count kept while metric / (target × current) is within the tolerance,
-// stabilization windows and rate policies, then [max(minReplicaCount, 1), maxReplicaCount];
-// without `behavior`, the HPA's legacy path (policy/hpa_legacy.h: the highest recommendation
-// of 300 s, at most max(2 × current, 4)), whose history outlives KEDA's 0 ↔ 1 steps as the
-// HPA object does.
+// KEDA's operator, every pollingInterval (KedaPoll): a poll that failed keeps the replicas as they
+// are (no fallback is modelled); an active trigger at 0 replicas is scaled to
+// max(minReplicaCount, 1); an inactive trigger scales a ScaledObject with minReplicaCount 0 to 0
+// once `cooldownPeriod` has passed since it was last active (only 1 → 0 waits for it, and KEDA's
+// check is strict: lastActiveTime + cooldownPeriod before now). Everything else is the HPA's.
+//
+// The HPA, every sync period (HpaSync; kube-controller-manager's
+// --horizontal-pod-autoscaler-sync-period, 15 s by default), with the metric read at that moment
+// through KEDA's metrics server: nothing while the workload is at 0 (the HPA's "scaling is
+// disabled"); with the ScaledObject's `behavior`, the same code as poolscaler's policy
+// (policy::Evaluate with one always-active signal): ceil(metric / target), the current count kept
+// while metric / (target × current) is within the tolerance, stabilization windows and rate
+// policies, then [max(minReplicaCount, 1), maxReplicaCount]; without `behavior`, the HPA's legacy
+// path (policy/hpa_legacy.h: the highest recommendation of 300 s, at most max(2 × current, 4)).
+// Either history outlives KEDA's 0 ↔ 1 steps, as the HPA object does.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -46,12 +49,12 @@ struct ScaleState {
 };
 
 enum class ScaleReason : uint8_t {
-  kHold,        // the poll failed: replicas unchanged
-  kIdle,        // inactive at minReplicaCount: nothing to do
+  kHold,        // the poll (or the HPA's metric read) failed: replicas unchanged
+  kIdle,        // inactive at minReplicaCount, or the HPA at 0 replicas: nothing to do
   kActivate,    // KEDA: active at 0 → max(min, 1)
   kCooldown,    // inactive but within cooldownPeriod: the HPA still decides (at least 1)
   kDeactivate,  // KEDA: cooldownPeriod over → minReplicaCount (0)
-  kHpa,         // the HPA's AverageValue step
+  kHpa,         // active above 0: the HPA's AverageValue step decides
 };
 const char* ScaleReasonName(ScaleReason reason);  // "hold", "idle", "activate", ...
 
@@ -62,7 +65,18 @@ struct ScaleDecision {
   std::vector<policy::Limit> hpa_limits;  // what changed the HPA's recommendation
 };
 
-// One polling interval for a ScaledObject currently at `current` replicas.
+// KEDA's operator polls a ScaledObject currently at `current` replicas. kCooldown and kHpa
+// leave the count to the HPA (`replicas` is `current`).
+ScaleDecision KedaPoll(const config::LocalScaledObject& so, const PollResult& poll, int64_t current,
+                       TimePoint now, ScaleState& state);
+
+// One sync of KEDA's HPA, with `metric` read at `now` (a failed read holds). At 0 replicas it
+// does nothing (kIdle); otherwise kHpa.
+ScaleDecision HpaSync(const config::LocalScaledObject& so, const PollResult& metric,
+                      int64_t current, TimePoint now, ScaleState& state);
+
+// A poll that is also an HPA sync: KedaPoll, then HpaSync from the same answer unless KEDA
+// changed the count or the poll failed (the HPA acts from its next sync after an activation).
 ScaleDecision KedaStep(const config::LocalScaledObject& so, const PollResult& poll, int64_t current,
                        TimePoint now, ScaleState& state);
 

@@ -1,7 +1,7 @@
 #pragma once
 // What `poolscaler local` leaves behind in its report directory: decisions.csv (one row per
-// ScaledObject per poll), plot.svg (lag, and desired vs running replicas, per pool) and
-// summary.txt. Pure text; the driver writes the files.
+// ScaledObject per KEDA poll and per HPA sync), plot.svg (lag, and desired vs running replicas, per
+// pool) and summary.txt. Pure text; the driver writes the files.
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -14,6 +14,7 @@ namespace poolscaler::local {
 
 struct DecisionRow {
   double t = 0;                   // seconds since the driver started
+  std::string by = "keda";        // "keda": KEDA's poll; "hpa": an HPA sync
   std::string pool;               // the ScaledObject
   std::string phase;              // the load phase ("" when unknown)
   std::optional<double> lag;      // what poolscaler saw (GET /pools)

@@ -3,6 +3,7 @@
 // caller passes `now` and carries the PoolHistory from one evaluation to the next, so the server,
 // the simulator and the tests run the same code. Nothing here is thread-safe or needs to be:
 // every function works on values the caller owns.
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -58,12 +59,12 @@ inline constexpr double kHpaTolerance = 0.1;
 
 // One signal's reading for this evaluation.
 struct SignalInput {
-  std::string name;                // e.g. "orders/outstanding"; names the winner
-  double value = 0;                // lag, in messages
-  double lag_threshold = 1;        // per-replica target, > 0
-  double activation_threshold = 0; // active when value > this
+  std::string name;                 // e.g. "orders/outstanding"; names the winner
+  double value = 0;                 // lag, in messages
+  double lag_threshold = 1;         // per-replica target, > 0
+  double activation_threshold = 0;  // active when value > this
   SignalKind kind = SignalKind::kLag;
-  double pods = 0;                  // kUtilization: the pods the usage was measured on
+  double pods = 0;  // kUtilization: the pods the usage was measured on
   // Set when the replica count is computed outside (drain-time mode, see drain.h): used instead
   // of ceil(value / lag_threshold); the tolerance keeps the current target while
   // |replicas / current − 1| <= tolerance. `value` still drives activation.
@@ -75,25 +76,26 @@ struct SignalInput {
 
 // Limits a decision can record, in the order they are applied.
 enum class Limit : uint8_t {
-  kActivationHold,    // signals are idle but cooldown keeps the pool active
-  kInactive,          // pool is inactive: desired is minReplicas
-  kTolerance,         // a signal within tolerance of the current target kept it
-  kStabilization,     // a recommendation inside a stabilization window held desired
-  kScaleUpRate,       // scale-up rate policies (or selectPolicy Disabled) held desired down
-  kScaleDownRate,     // scale-down rate policies (or selectPolicy Disabled) held desired up
-  kMinReplicas,       // clamped up to minReplicas (or to 1 while active)
-  kMaxReplicas,       // clamped down to maxReplicas
-  kBudgetCpu,         // the tier group's cpu budget cut desired
-  kBudgetMemory,      // ... memory budget
-  kBudgetGpu,         // ... gpu budget
+  kActivationHold,  // signals are idle but cooldown keeps the pool active
+  kInactive,        // pool is inactive: desired is minReplicas
+  kTolerance,       // a signal within tolerance of the current target kept it
+  kSignalMissing,   // a signal without a fresh value blocked a scale-down (or going inactive)
+  kStabilization,   // a recommendation inside a stabilization window held desired
+  kScaleUpRate,     // scale-up rate policies (or selectPolicy Disabled) held desired down
+  kScaleDownRate,   // scale-down rate policies (or selectPolicy Disabled) held desired up
+  kMinReplicas,     // clamped up to minReplicas (or to 1 while active)
+  kMaxReplicas,     // clamped down to maxReplicas
+  kBudgetCpu,       // the tier group's cpu budget cut desired
+  kBudgetMemory,    // ... memory budget
+  kBudgetGpu,       // ... gpu budget
 };
-// "activation-hold", "inactive", "tolerance", "stabilization", "scale-up-rate",
+// "activation-hold", "inactive", "tolerance", "signal-missing", "stabilization", "scale-up-rate",
 // "scale-down-rate", "min", "max", "budget:cpu", "budget:memory", "budget:gpu".
 const char* LimitName(Limit limit);
 inline constexpr Limit kAllLimits[] = {
-    Limit::kActivationHold, Limit::kInactive,      Limit::kTolerance,   Limit::kStabilization,
-    Limit::kScaleUpRate,    Limit::kScaleDownRate, Limit::kMinReplicas, Limit::kMaxReplicas,
-    Limit::kBudgetCpu,      Limit::kBudgetMemory,  Limit::kBudgetGpu};
+    Limit::kActivationHold, Limit::kInactive,    Limit::kTolerance,     Limit::kSignalMissing,
+    Limit::kStabilization,  Limit::kScaleUpRate, Limit::kScaleDownRate, Limit::kMinReplicas,
+    Limit::kMaxReplicas,    Limit::kBudgetCpu,   Limit::kBudgetMemory,  Limit::kBudgetGpu};
 
 // One limit that changed the target, with the target before and after it.
 struct LimitStep {
@@ -103,12 +105,12 @@ struct LimitStep {
 };
 
 struct Decision {
-  int64_t desired = 0;       // replica target after every rule
-  int64_t raw_desired = 0;   // max over signals of ceil(value / lag_threshold)
+  int64_t desired = 0;      // replica target after every rule
+  int64_t raw_desired = 0;  // max over signals of ceil(value / lag_threshold)
   bool active = false;
   std::string winning_signal;  // the signal that gave raw_desired ("" when there are none)
   double winning_value = 0;
-  std::vector<Limit> limits;   // every limit that changed the result, in order applied
+  std::vector<Limit> limits;     // every limit that changed the result, in order applied
   std::vector<LimitStep> steps;  // the same limits with the target before and after each
   bool Limited(Limit l) const;
   // Appends `l` to `limits` and `steps`.
@@ -147,8 +149,9 @@ int64_t SignalReplicas(const SignalInput& signal);
 // Evaluates one pool. Rules, in order:
 //  1. raw = max over signals of SignalReplicas (0 with no signals); the first max wins ties.
 //     With a current target c > 0, a lag signal whose value / (threshold × c) is within the
-//     behavior's tolerance band [1 − scaleDown.tolerance, 1 + scaleUp.tolerance] proposes c instead (kTolerance when that changed the max); a
-//     utilization signal applies the tolerance to the pods it was measured on, as the HPA does.
+//     behavior's tolerance band [1 − scaleDown.tolerance, 1 + scaleUp.tolerance] proposes c instead
+//     (kTolerance when that changed the max); a utilization signal applies the tolerance to the
+//     pods it was measured on, as the HPA does.
 //  2. active: if any signal > its activation threshold → active, last_above = now (utilization
 //     signals count only when params.resource_signals_activate, min_replicas > 0, or no
 //     signal is a lag signal). Otherwise
@@ -159,9 +162,26 @@ int64_t SignalReplicas(const SignalInput& signal);
 //     stabilization windows (kStabilization), then rate policies capped by max / floored by
 //     max(min, 1) (kScaleUpRate / kScaleDownRate / kMaxReplicas / kMinReplicas), then a final
 //     clamp to [max(min_replicas, 1), max_replicas] (a reload may have moved them).
+// `missing_signals` counts the pool's signals that have no fresh value (not in `signals`).
+// Unknown is not zero, and as in the HPA (computeReplicasForMetrics: some metrics invalid and
+// the valid ones ask for fewer replicas than the current count → no change) the valid signals
+// may raise the target but nothing may lower it:
+//  - an active pool whose valid signals are idle stays active (its cooldown does not run out);
+//  - an active pool whose raw recommendation (after tolerance) is below the current target
+//    keeps the current target, and its history is left as it was (the HPA records no
+//    recommendation on that error);
+//  both record kSignalMissing. An inactive pool stays inactive unless a valid signal wakes it.
+//  When every signal is missing there is nothing to decide: the caller reports the pool
+//  unavailable (KEDA's fallback then applies) and does not call Evaluate.
 // `now` must not go backwards between calls with the same history.
 Evaluation Evaluate(const PoolParams& params, const std::vector<SignalInput>& signals,
-                    const PoolHistory& history, TimePoint now);
+                    const PoolHistory& history, TimePoint now, size_t missing_signals = 0);
+
+// How long the pool stays active from `now` if no signal rises above its activation threshold
+// again: the rest of its cooldown counted from the last evaluation that saw one above (all of it
+// when that was `now`); 0 when inactive. KEDA adds its own cooldownPeriod (and up to one
+// pollingInterval) before it takes the workload to 0.
+Duration TimeToInactive(const PoolParams& params, const PoolHistory& history, TimePoint now);
 
 // Replaces an evaluation's target by a lower one decided after it (a tier budget), recording
 // `limit` and making the new target the history's current one, so rate policies continue from

@@ -7,8 +7,8 @@
 // and must not block.
 #include <array>
 #include <cstdint>
-#include <iterator>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -62,14 +62,19 @@ struct SignalState {
 
 struct PoolState {
   PoolDefinition definition;
-  // OK, or UNAVAILABLE naming the signal that has no usable value (then `decision` is the last
-  // good one, if any, and is not served).
+  // OK, or UNAVAILABLE naming the first signal without a usable value when no signal has one
+  // (then `decision` is the last good one, if any, and is not served). With some signals known
+  // the status is OK: the decision may scale up, not down (policy::Limit::kSignalMissing), and
+  // the unknown signals carry their error in `signals`.
   absl::Status status = absl::UnavailableError("not evaluated yet");
   bool has_decision = false;
   policy::Decision decision;
   std::vector<SignalState> signals;
   TimePoint evaluated_at{};
   TimePoint decided_at{};
+  // At decided_at: how long the pool would stay active if its work stopped
+  // (policy::TimeToInactive).
+  Duration inactive_after{};
   // Evaluations in which each limit changed the decision, indexed by policy::Limit.
   std::array<uint64_t, std::size(policy::kAllLimits)> limited_total{};
   // Set only in the last notification a watcher gets (pool removed, server closing): the
@@ -140,10 +145,10 @@ class PoolTable {
                             std::vector<std::pair<Watcher, PoolState>>* out) const;
 
   mutable std::mutex mu_;
-  std::map<std::string, Entry> pools_;             // guarded by mu_
-  std::vector<policy::TierGroup> tier_groups_;     // guarded by mu_
-  std::map<uint64_t, WatcherEntry> watchers_;      // guarded by mu_
-  uint64_t next_handle_ = 1;                       // guarded by mu_
+  std::map<std::string, Entry> pools_;          // guarded by mu_
+  std::vector<policy::TierGroup> tier_groups_;  // guarded by mu_
+  std::map<uint64_t, WatcherEntry> watchers_;   // guarded by mu_
+  uint64_t next_handle_ = 1;                    // guarded by mu_
 };
 
 }  // namespace poolscaler::pools

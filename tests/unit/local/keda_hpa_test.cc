@@ -172,6 +172,52 @@ TEST_F(KedaHpaTest, TheScaledObjectsBehaviorApplies) {
   EXPECT_EQ(KedaStep(so, Poll(30, true), 2, At(330), state_).replicas, 6);
 }
 
+// KEDA's operator and the HPA on their own clocks: the poll does 0 ↔ 1 and leaves the rest to
+// the HPA, which does nothing at 0 replicas and acts only at its syncs.
+TEST_F(KedaHpaTest, ThePollLeavesScalingAboveZeroToTheHpaSync) {
+  config::LocalScaledObject so = PassThrough();
+  ScaleDecision up = KedaPoll(so, Poll(7, true), 0, At(0), state_);
+  EXPECT_EQ(up.reason, ScaleReason::kActivate);
+  EXPECT_EQ(up.replicas, 1);
+  // The HPA at 0 replicas: "scaling is disabled".
+  EXPECT_EQ(HpaSync(so, Poll(7, true), 0, At(0), state_).reason, ScaleReason::kIdle);
+  // Next poll at 1 with demand 7: KEDA leaves it where it is, the next sync takes it to 7.
+  ScaleDecision poll = KedaPoll(so, Poll(7, true), 1, At(2), state_);
+  EXPECT_EQ(poll.reason, ScaleReason::kHpa);
+  EXPECT_EQ(poll.replicas, 1);
+  ScaleDecision sync = HpaSync(so, Poll(7, true), 1, At(5), state_);
+  EXPECT_EQ(sync.reason, ScaleReason::kHpa);
+  EXPECT_EQ(sync.replicas, 7);
+  // A failed metric read at a sync holds, as the HPA's ScalingActive=False does.
+  PollResult failed = Poll(0, false);
+  failed.status = absl::UnavailableError("source failing");
+  EXPECT_EQ(HpaSync(so, failed, 7, At(20), state_).reason, ScaleReason::kHold);
+  EXPECT_EQ(HpaSync(so, failed, 7, At(20), state_).replicas, 7);
+  // Inactive within cooldownPeriod: KEDA waits, the HPA still decides.
+  // (last active poll at t=2, cooldownPeriod 10 s)
+  EXPECT_EQ(KedaPoll(so, Poll(0, false), 7, At(8), state_).reason, ScaleReason::kCooldown);
+  EXPECT_EQ(KedaPoll(so, Poll(0, false), 7, At(8), state_).replicas, 7);
+  EXPECT_EQ(KedaPoll(so, Poll(0, false), 7, At(13), state_).reason, ScaleReason::kDeactivate);
+}
+
+// With `behavior` too, the HPA object (and its stabilization history) outlives KEDA's 1 → 0 → 1:
+// recommendations from before the workload went to 0 still count in their window.
+TEST_F(KedaHpaTest, BehaviorHistoryOutlivesZero) {
+  config::LocalScaledObject so = PassThrough();
+  so.hpa_behavior->scale_up.policies = {{policy::ScalingPolicyType::kPods, 2, seconds(60)}};
+  so.cooldown_period = seconds(5);
+  ASSERT_EQ(HpaSync(so, Poll(3, true), 1, At(0), state_).replicas, 3);  // +2 in 60 s
+  ASSERT_EQ(KedaPoll(so, Poll(0, false), 3, At(10), state_).replicas, 0);
+  ASSERT_EQ(KedaPoll(so, Poll(9, true), 0, At(20), state_).replicas, 1);
+  // The HPA's own +2 of t=0 is still inside its 60 s period (KEDA's 3 → 0 is not an HPA scale
+  // event): period start = 1 − 2 = −1, limit −1 + 2 = 1, and a limit below the current count
+  // holds it (horizontal.go: "We shouldn't scale up further until the scaleUpEvents will be
+  // cleaned up"). A fresh HPA would have gone to 3.
+  ScaleDecision d = HpaSync(so, Poll(9, true), 1, At(30), state_);
+  EXPECT_EQ(d.replicas, 1);
+  EXPECT_THAT(d.hpa_limits, Contains(policy::Limit::kScaleUpRate));
+}
+
 TEST(ScaleReasonTest, Names) {
   EXPECT_STREQ(ScaleReasonName(ScaleReason::kDeactivate), "deactivate");
   EXPECT_STREQ(ScaleReasonName(ScaleReason::kHpa), "hpa");

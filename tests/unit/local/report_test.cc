@@ -72,12 +72,12 @@ std::vector<DecisionRow> Rows() {
 TEST(ReportTest, DecisionsCsvQuotesWhatNeedsIt) {
   std::string csv = DecisionsCsv(Rows());
   EXPECT_THAT(csv, HasSubstr("t,pool,phase,lag,demand,metric,metric_value,target,active,reason,"
-                             "hpa_raw,desired,running,terminating,limits,error\n"));
+                             "hpa_raw,desired,running,terminating,limits,error,by\n"));
   EXPECT_THAT(
-      csv,
-      HasSubstr("2.0,parse-gpu,burst,17,9,pool-parse-gpu,2,1,1,hpa,2,2,2,0,max|budget:gpu,\n"));
+      csv, HasSubstr(
+               "2.0,parse-gpu,burst,17,9,pool-parse-gpu,2,1,1,hpa,2,2,2,0,max|budget:gpu,,keda\n"));
   EXPECT_THAT(csv, HasSubstr("4.0,parse-gpu,burst,,,pool-parse-gpu,2,1,1,hpa,2,2,2,0,budget:gpu,"
-                             "\"GetMetrics: failing, for 2s\"\n"));
+                             "\"GetMetrics: failing, for 2s\",keda\n"));
 }
 
 TEST(ReportTest, SummaryCountsLimitsAndWorkers) {

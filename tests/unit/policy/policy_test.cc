@@ -36,8 +36,8 @@ PoolParams Params(int64_t min, int64_t max, double cooldown_s = 0, double window
 class Runner {
  public:
   explicit Runner(PoolParams p) : params_(p) {}
-  Decision Step(double t, std::vector<SignalInput> signals) {
-    Evaluation e = Evaluate(params_, signals, history_, At(t));
+  Decision Step(double t, std::vector<SignalInput> signals, size_t missing = 0) {
+    Evaluation e = Evaluate(params_, signals, history_, At(t), missing);
     history_ = e.history;
     return e.decision;
   }
@@ -211,9 +211,9 @@ TEST(Evaluate, ScaleUpIsNeverHeldBack) {
 
 TEST(Evaluate, WindowStepsDownThroughIntermediatePeaks) {
   Runner r(Params(0, 100, 0, 60));
-  r.Step(0, {Lag(50)});    // 10
-  r.Step(30, {Lag(30)});   // 6
-  r.Step(40, {Lag(5)});    // 1
+  r.Step(0, {Lag(50)});                        // 10
+  r.Step(30, {Lag(30)});                       // 6
+  r.Step(40, {Lag(5)});                        // 1
   EXPECT_EQ(r.Step(61, {Lag(5)}).desired, 6);  // 10 left the window, 6 is still in it
   EXPECT_EQ(r.Step(91, {Lag(5)}).desired, 1);
   EXPECT_LE(r.history().behavior.down_max.size(), 3u);
@@ -255,6 +255,94 @@ TEST(LimitName, NamesEveryLimit) {
   EXPECT_STREQ(LimitName(Limit::kInactive), "inactive");
   EXPECT_STREQ(LimitName(Limit::kMinReplicas), "min");
   EXPECT_STREQ(LimitName(Limit::kMaxReplicas), "max");
+}
+
+// A signal without a fresh value, as the HPA treats an invalid metric
+// (pkg/controller/podautoscaler/horizontal.go, computeReplicasForMetrics: "If all metrics are
+// invalid or some are invalid and we would scale down, return an error"): valid signals may
+// raise the target, nothing may lower it, and the refused evaluation records nothing.
+TEST(MissingSignal, ValidSignalsMayScaleUp) {
+  Runner r(Params(0, 20));
+  EXPECT_EQ(r.Step(0, {Lag(20), Lag(5, 5, 0, "b")}).desired, 4);
+  Decision d = r.Step(5, {Lag(40)}, 1);  // "b" missing; the other one asks for more
+  EXPECT_EQ(d.desired, 8);
+  EXPECT_TRUE(d.active);
+  EXPECT_FALSE(d.Limited(Limit::kSignalMissing));
+}
+
+TEST(MissingSignal, BlocksScaleDownAndKeepsHistory) {
+  PoolParams p = Params(0, 20, 0, 60);  // 60 s scale-down window
+  Runner r(p);
+  EXPECT_EQ(r.Step(0, {Lag(40), Lag(5, 5, 0, "b")}).desired, 8);
+  PoolHistory before = r.history();
+  Decision d = r.Step(5, {Lag(10)}, 1);  // would be 2: held at 8
+  EXPECT_EQ(d.desired, 8);
+  EXPECT_EQ(d.raw_desired, 2);
+  EXPECT_THAT(d.limits, ElementsAre(Limit::kSignalMissing));
+  ASSERT_EQ(d.steps.size(), 1u);
+  EXPECT_EQ(d.steps[0].before, 2);
+  EXPECT_EQ(d.steps[0].after, 8);
+  // Nothing recorded: the stabilization window never saw the refused recommendation.
+  EXPECT_EQ(r.history().behavior.down_max, before.behavior.down_max);
+  EXPECT_EQ(r.history().behavior.up_min, before.behavior.up_min);
+  EXPECT_EQ(r.history().behavior.current, before.behavior.current);
+  // Same target with a signal missing is not a scale-down: evaluated as usual.
+  d = r.Step(10, {Lag(40)}, 1);
+  EXPECT_EQ(d.desired, 8);
+  EXPECT_FALSE(d.Limited(Limit::kSignalMissing));
+  // Back: the window (from t=0 and t=10) decides as if the outage had not happened.
+  d = r.Step(15, {Lag(10), Lag(5, 5, 0, "b")});
+  EXPECT_EQ(d.desired, 8);
+  EXPECT_TRUE(d.Limited(Limit::kStabilization));
+  EXPECT_EQ(r.Step(71, {Lag(10), Lag(5, 5, 0, "b")}).desired, 2);
+}
+
+TEST(MissingSignal, PoolDoesNotGoInactiveOnTheValidSignalsAlone) {
+  Runner r(Params(0, 20, /*cooldown_s=*/10));
+  EXPECT_TRUE(r.Step(0, {Lag(20), Lag(0, 5, 0, "b")}).active);
+  Decision d = r.Step(30, {Lag(0)}, 1);  // cooldown over, but "b" is unknown
+  EXPECT_TRUE(d.active);
+  EXPECT_EQ(d.desired, 4);
+  EXPECT_THAT(d.limits, ElementsAre(Limit::kSignalMissing));
+  d = r.Step(35, {Lag(0), Lag(0, 5, 0, "b")});  // both known and idle: cooldown has run out
+  EXPECT_FALSE(d.active);
+  EXPECT_EQ(d.desired, 0);
+}
+
+TEST(MissingSignal, InactivePoolStaysInactiveUnlessAValidSignalWakesIt) {
+  Runner r(Params(0, 20));
+  EXPECT_FALSE(r.Step(0, {Lag(0), Lag(0, 5, 0, "b")}).active);
+  Decision d = r.Step(5, {Lag(0)}, 1);
+  EXPECT_FALSE(d.active);
+  EXPECT_EQ(d.desired, 0);
+  EXPECT_FALSE(d.Limited(Limit::kSignalMissing));
+  d = r.Step(10, {Lag(12)}, 1);
+  EXPECT_TRUE(d.active);
+  EXPECT_EQ(d.desired, 3);
+}
+
+TEST(MissingSignal, HeldTargetStillClampedToANewMaximum) {
+  PoolParams p = Params(0, 20);
+  Runner r(p);
+  EXPECT_EQ(r.Step(0, {Lag(100), Lag(5, 5, 0, "b")}).desired, 20);
+  p.max_replicas = 10;  // a reload
+  Evaluation e = Evaluate(p, {Lag(5)}, r.history(), At(5), 1);
+  EXPECT_EQ(e.decision.desired, 10);
+  EXPECT_EQ(e.history.behavior.current, 10);
+}
+
+// /pools' inactiveAfterSeconds: the rest of the cooldown, counted from the last reading above
+// the activation threshold (KEDA's cooldownPeriod starts only when IsActive turns false).
+TEST(TimeToInactive, RestOfTheCooldown) {
+  PoolParams p = Params(0, 20, /*cooldown_s=*/60);
+  Runner r(p);
+  EXPECT_EQ(TimeToInactive(p, r.history(), At(0)), Duration::zero());  // never active
+  r.Step(0, {Lag(10)});
+  EXPECT_EQ(TimeToInactive(p, r.history(), At(0)), FromSeconds(60));
+  r.Step(20, {Lag(0)});
+  EXPECT_EQ(TimeToInactive(p, r.history(), At(20)), FromSeconds(40));
+  EXPECT_FALSE(r.Step(60, {Lag(0)}).active);
+  EXPECT_EQ(TimeToInactive(p, r.history(), At(60)), Duration::zero());
 }
 
 }  // namespace

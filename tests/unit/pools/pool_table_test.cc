@@ -27,7 +27,9 @@ PoolDefinition Pool(const std::string& name, double cooldown_s = 0) {
 class PoolTableTest : public ::testing::Test {
  protected:
   void SetUp() override { store_.Register("k", "orders", "", FromSeconds(30)); }
-  void Lag(double v, double t) { store_.Record("k", sources::Reading{{{"outstanding", v}}, ""}, At(t), {}); }
+  void Lag(double v, double t) {
+    store_.Record("k", sources::Reading{{{"outstanding", v}}, ""}, At(t), {});
+  }
   sampler::SampleStore store_;
   PoolTable table_;
 };
@@ -59,6 +61,54 @@ TEST_F(PoolTableTest, MissingValueMakesThePoolUnavailableAndKeepsHistory) {
   Lag(0, 40);
   table_.EvaluateAll(store_, At(40));
   EXPECT_TRUE(table_.Get("w")->decision.active);  // still inside the 60 s cooldown from t=0
+}
+
+// Two signals, one of them from a second source whose reading goes stale: the HPA's rule for
+// invalid metrics (horizontal.go computeReplicasForMetrics) through the table.
+class TwoSignalPoolTest : public PoolTableTest {
+ protected:
+  void SetUp() override {
+    PoolTableTest::SetUp();
+    store_.Register("k2", "audit", "", FromSeconds(30));
+    PoolDefinition d = Pool("w");
+    d.signals.push_back({"audit/outstanding", "k2", "outstanding", 5, 0});
+    table_.SetConfigPools({d});
+  }
+  void Audit(double v, double t) {
+    store_.Record("k2", sources::Reading{{{"outstanding", v}}, ""}, At(t), {});
+  }
+};
+
+TEST_F(TwoSignalPoolTest, OneMissingSignalBlocksScaleDownOnly) {
+  Lag(40, 0);
+  Audit(5, 0);
+  table_.EvaluateAll(store_, At(0));
+  EXPECT_EQ(table_.Get("w")->decision.desired, 8);
+  // audit stops at t=0 and is stale from t=31; orders keeps reporting.
+  Lag(10, 31);
+  table_.EvaluateAll(store_, At(31));
+  PoolState st = *table_.Get("w");
+  ASSERT_TRUE(st.status.ok()) << st.status;  // served, not UNAVAILABLE
+  EXPECT_EQ(st.decision.desired, 8);         // 2 asked, scale-down refused
+  EXPECT_TRUE(st.decision.Limited(policy::Limit::kSignalMissing));
+  ASSERT_EQ(st.signals.size(), 2u);
+  EXPECT_EQ(st.signals[1].status.code(), absl::StatusCode::kUnavailable);
+  Lag(60, 35);
+  table_.EvaluateAll(store_, At(35));
+  st = *table_.Get("w");
+  EXPECT_EQ(st.decision.desired, 10);  // scale-up on the known signal (12, clamped to max 10)
+  EXPECT_FALSE(st.decision.Limited(policy::Limit::kSignalMissing));
+}
+
+TEST_F(TwoSignalPoolTest, AllSignalsMissingIsUnavailable) {
+  Lag(40, 0);
+  Audit(5, 0);
+  table_.EvaluateAll(store_, At(0));
+  table_.EvaluateAll(store_, At(31));
+  PoolState st = *table_.Get("w");
+  EXPECT_EQ(st.status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(st.status.message(), HasSubstr("orders/outstanding"));
+  EXPECT_EQ(st.decision.desired, 8);  // the last good decision, kept but not served
 }
 
 TEST_F(PoolTableTest, WatchersHearActiveChangesOnly) {
