@@ -40,6 +40,10 @@ pools:
   - name: web
     minReplicas: 0
     maxReplicas: 20
+    # Wide scale-up rates: the lag signal alone may decide first (the CPU signal is known a
+    # moment later), and the default max(+100 %, +4) per 15 s would then hold 10 back.
+    behavior:
+      scaleUp: {policies: [{type: Percent, value: 1000, periodSeconds: 15}]}
     signals:
       - source: jobs
         lagThreshold: 5
