@@ -87,6 +87,11 @@ void PoolTable::EnsureRawPool(const PoolDefinition& def, TimePoint now) {
   it->second.raw_last_used = now;
 }
 
+size_t PoolState::SignalsMissing() const {
+  return static_cast<size_t>(std::count_if(signals.begin(), signals.end(),
+                                           [](const SignalState& s) { return !s.status.ok(); }));
+}
+
 void PoolTable::TouchRaw(const std::string& id, TimePoint now) {
   std::lock_guard lock(mu_);
   auto it = pools_.find(id);

@@ -30,8 +30,7 @@ std::string PoolsJson(const std::vector<pools::PoolState>& pools, TimePoint now)
     if (!p->status.ok()) j["error"] = std::string(p->status.message());
     // Signals without a fresh value (their errors are in `signals`): with some known, the
     // decision may rise but not fall ("signal-missing" in limitedBy when that held it).
-    j["signalsMissing"] = std::count_if(p->signals.begin(), p->signals.end(),
-                                        [](const pools::SignalState& s) { return !s.status.ok(); });
+    j["signalsMissing"] = p->SignalsMissing();
     if (p->has_decision) {
       const policy::Decision& d = p->decision;
       j["desiredReplicas"] = d.desired;

@@ -145,10 +145,7 @@ void StateCollector::CollectPools(std::vector<MetricFamily>* out) const {
   for (const pools::PoolState& st : table_.Snapshot()) {
     std::string pool = st.definition.name;
     available.metric.push_back(Gauge({{"pool", pool}}, st.status.ok() ? 1 : 0));
-    missing.metric.push_back(
-        Gauge({{"pool", pool}}, static_cast<double>(std::count_if(
-                                    st.signals.begin(), st.signals.end(),
-                                    [](const pools::SignalState& s) { return !s.status.ok(); }))));
+    missing.metric.push_back(Gauge({{"pool", pool}}, static_cast<double>(st.SignalsMissing())));
     for (const pools::SignalState& s : st.signals) {
       if (!s.status.ok()) continue;
       std::vector<ClientMetric::Label> l = {{"pool", pool}, {"signal", s.name}};

@@ -6,6 +6,7 @@
 // The class is thread-safe; watcher callbacks run on the evaluating thread, outside the lock,
 // and must not block.
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <iterator>
@@ -77,6 +78,9 @@ struct PoolState {
   Duration inactive_after{};
   // Evaluations in which each limit changed the decision, indexed by policy::Limit.
   std::array<uint64_t, std::size(policy::kAllLimits)> limited_total{};
+  // Signals without a usable value at the last evaluation (/pools `signalsMissing`,
+  // poolscaler_pool_signals_missing).
+  size_t SignalsMissing() const;
   // Set only in the last notification a watcher gets (pool removed, server closing): the
   // watcher should end with `status`.
   bool final = false;

@@ -27,8 +27,9 @@ PoolDefinition Pool(const std::string& name, double cooldown_s = 0) {
 class PoolTableTest : public ::testing::Test {
  protected:
   void SetUp() override { store_.Register("k", "orders", "", FromSeconds(30)); }
-  void Lag(double v, double t) {
-    store_.Record("k", sources::Reading{{{"outstanding", v}}, ""}, At(t), {});
+  void Lag(double v, double t) { Outstanding("k", v, t); }
+  void Outstanding(const std::string& key, double v, double t) {
+    store_.Record(key, sources::Reading{{{"outstanding", v}}, ""}, At(t), {});
   }
   sampler::SampleStore store_;
   PoolTable table_;
@@ -74,9 +75,7 @@ class TwoSignalPoolTest : public PoolTableTest {
     d.signals.push_back({"audit/outstanding", "k2", "outstanding", 5, 0});
     table_.SetConfigPools({d});
   }
-  void Audit(double v, double t) {
-    store_.Record("k2", sources::Reading{{{"outstanding", v}}, ""}, At(t), {});
-  }
+  void Audit(double v, double t) { Outstanding("k2", v, t); }
 };
 
 TEST_F(TwoSignalPoolTest, OneMissingSignalBlocksScaleDownOnly) {
