@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <limits>
 #include <set>
 
 #include "config_parts.h"
@@ -46,7 +47,8 @@ class Parser {
     if (name.empty()) return Fail("metadata.name", "is required");
     if (!IsKubernetesName(name)) {
       return Fail("metadata.name", fmt::format("is not a Kubernetes name (lowercase letters, "
-                                               "digits, '-' and '.') (value {})", Quote(name)));
+                                               "digits, '-' and '.') (value {})",
+                                               Quote(name)));
     }
     if (!IsKubernetesName(ns)) {
       return Fail("metadata.namespace", fmt::format("is not a Kubernetes name (lowercase "
@@ -161,16 +163,53 @@ class Parser {
       Fail("metadata.name", "a second Deployment of that name");
   }
 
+  // spec.fallback, checked as KEDA's CRD and webhook check it (CheckFallbackValid): both
+  // numbers required and >= 0, behavior one of the enum (static by default).
+  std::optional<LocalFallback> Fallback(const YAML::Node& node) {
+    if (!node.IsMap()) {
+      Fail("spec.fallback", "expected a map with failureThreshold and replicas");
+      return std::nullopt;
+    }
+    LocalFallback f;
+    for (const char* key : {"failureThreshold", "replicas"}) {
+      if (!node[key]) Fail(fmt::format("spec.fallback.{}", key), "is required");
+    }
+    f.failure_threshold = Int(node, "failureThreshold", "spec.fallback.failureThreshold", 0,
+                              std::numeric_limits<int32_t>::max(), 0);
+    f.replicas = Int(node, "replicas", "spec.fallback.replicas", 0, kMaxReplicas, 0);
+    if (node["behavior"]) {
+      const std::string b = node["behavior"].IsScalar() ? node["behavior"].Scalar() : "";
+      if (b == "static") {
+        f.behavior = FallbackBehavior::kStatic;
+      } else if (b == "currentReplicas") {
+        f.behavior = FallbackBehavior::kCurrentReplicas;
+      } else if (b == "currentReplicasIfHigher") {
+        f.behavior = FallbackBehavior::kCurrentReplicasIfHigher;
+      } else if (b == "currentReplicasIfLower") {
+        f.behavior = FallbackBehavior::kCurrentReplicasIfLower;
+      } else if (b == "scalingModifiers") {
+        Fail("spec.fallback.behavior",
+             "scalingModifiers is not modelled by poolscaler local (value \"scalingModifiers\")");
+      } else {
+        Fail("spec.fallback.behavior",
+             fmt::format("expected static, currentReplicas, currentReplicasIfHigher or "
+                         "currentReplicasIfLower (value {})",
+                         Quote(node["behavior"].IsScalar() ? b : "<not a scalar>")));
+      }
+    }
+    return f;
+  }
+
   void ScaledObject(const YAML::Node& doc, const std::string& name, const std::string& ns) {
     LocalScaledObject so;
     so.name = name;
     so.ns = ns;
     const YAML::Node spec = At(doc, {"spec"});
     if (!spec.IsDefined() || !spec.IsMap()) return Fail("spec", "is required");
-    for (const char* unsupported : {"fallback", "idleReplicaCount"}) {
-      if (spec[unsupported])
-        Fail(fmt::format("spec.{}", unsupported), "is not modelled by poolscaler local");
+    if (spec["idleReplicaCount"]) {
+      Fail("spec.idleReplicaCount", "is not modelled by poolscaler local");
     }
+    if (spec["fallback"]) so.fallback = Fallback(spec["fallback"]);
     if (At(spec, {"advanced", "scalingModifiers"}).IsDefined()) {
       Fail("spec.advanced.scalingModifiers", "is not modelled by poolscaler local");
     }

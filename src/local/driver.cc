@@ -168,6 +168,9 @@ class Driver {
       if (d.reason == ScaleReason::kDeactivate) {
         why = fmt::format("KEDA: inactive for cooldownPeriod {:g} s",
                           ToSeconds(p.so->cooldown_period));
+      } else if (d.reason == ScaleReason::kActivate && !p.last_poll.status.ok()) {
+        why = fmt::format("KEDA: fallback, failure {} > failureThreshold {}", p.state.failures,
+                          p.so->fallback ? p.so->fallback->failure_threshold : 0);
       } else if (d.reason == ScaleReason::kActivate) {
         why = "KEDA: IsActive true";
       }
@@ -184,8 +187,13 @@ class Driver {
     ScaleDecision d = HpaSync(*p.so, metric, current, now, p.state);
     std::vector<std::string> hpa;
     for (policy::Limit l : d.hpa_limits) hpa.push_back(fmt::format("hpa:{}", policy::LimitName(l)));
-    if (d.reason == ScaleReason::kHpa) p.hpa_limits = hpa;
-    if (d.replicas != current) {
+    if (d.reason == ScaleReason::kHpa || d.reason == ScaleReason::kFallback) p.hpa_limits = hpa;
+    if (d.replicas != current && d.reason == ScaleReason::kFallback) {
+      p.workers->ScaleTo(d.replicas, now);
+      Event(now, fmt::format("{}: {} → {} (HPA: KEDA's fallback, {} failed {} times{})", p.so->name,
+                             current, d.replicas, metric.failed_rpc, p.state.failures,
+                             hpa.empty() ? "" : ", " + Join(hpa, ", ")));
+    } else if (d.replicas != current) {
       p.workers->ScaleTo(d.replicas, now);
       Event(now, fmt::format("{}: {} → {} (HPA: {} {:g} / target {:g}{})", p.so->name, current,
                              d.replicas, metric.metric_name, metric.value, metric.target,

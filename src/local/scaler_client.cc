@@ -32,52 +32,72 @@ ScalerClient::ScalerClient(const std::string& address)
 
 PollResult ScalerClient::Poll(const ScaledObjectKey& key, Duration timeout) const {
   auto stub = externalscaler::ExternalScaler::NewStub(channel_);
-  PollResult p;
   const externalscaler::ScaledObjectRef ref = Ref(key);
-  auto fail = [&p](const char* rpc, absl::Status st) {
+  auto fail = [](PollResult& p, const char* rpc, absl::Status st) {
     p.failed_rpc = rpc;
     p.status = std::move(st);
-    return p;
   };
-  externalscaler::GetMetricSpecResponse spec;
-  {
+  // GetMetricSpec; `retry` is set when KEDA would ask again (a failed call or no spec at all;
+  // more than one spec is KEDA's to accept and ours to refuse, without a second try).
+  auto spec = [&](PollResult& p, bool& retry) {
+    externalscaler::GetMetricSpecResponse response;
     grpc::ClientContext ctx;
     SetDeadline(ctx, timeout);
-    grpc::Status st = stub->GetMetricSpec(&ctx, ref, &spec);
-    if (!st.ok()) return fail("GetMetricSpec", ToStatus(st));
-  }
-  if (spec.metricspecs_size() != 1) {
-    return fail("GetMetricSpec", absl::InternalError(fmt::format("expected 1 metric spec, got {}",
-                                                                 spec.metricspecs_size())));
-  }
-  const externalscaler::MetricSpec& ms = spec.metricspecs(0);
-  p.metric_name = ms.metricname();
-  // KEDA ignores float fields <= 0 and falls back to the int ones.
-  p.target = ms.targetsizefloat() > 0 ? ms.targetsizefloat() : static_cast<double>(ms.targetsize());
-  externalscaler::GetMetricsResponse metrics;
-  {
-    grpc::ClientContext ctx;
-    SetDeadline(ctx, timeout);
-    externalscaler::GetMetricsRequest req;
-    *req.mutable_scaledobjectref() = ref;
-    req.set_metricname(p.metric_name);
-    grpc::Status st = stub->GetMetrics(&ctx, req, &metrics);
-    if (!st.ok()) return fail("GetMetrics", ToStatus(st));
-  }
-  if (metrics.metricvalues_size() != 1) {
-    return fail("GetMetrics", absl::InternalError(fmt::format("expected 1 metric value, got {}",
-                                                              metrics.metricvalues_size())));
-  }
-  const externalscaler::MetricValue& mv = metrics.metricvalues(0);
-  p.value =
-      mv.metricvaluefloat() > 0 ? mv.metricvaluefloat() : static_cast<double>(mv.metricvalue());
-  {
+    grpc::Status st = stub->GetMetricSpec(&ctx, ref, &response);
+    retry = !st.ok() || response.metricspecs_size() == 0;
+    if (!st.ok()) return fail(p, "GetMetricSpec", ToStatus(st));
+    if (response.metricspecs_size() != 1) {
+      return fail(p, "GetMetricSpec",
+                  absl::InternalError(
+                      fmt::format("expected 1 metric spec, got {}", response.metricspecs_size())));
+    }
+    const externalscaler::MetricSpec& ms = response.metricspecs(0);
+    p.metric_name = ms.metricname();
+    // KEDA ignores float fields <= 0 and falls back to the int ones.
+    p.target =
+        ms.targetsizefloat() > 0 ? ms.targetsizefloat() : static_cast<double>(ms.targetsize());
+  };
+  // GetMetrics with the announced name, then IsActive (external_scaler.go GetMetricsAndActivity).
+  auto metrics_and_activity = [&](PollResult& p) {
+    externalscaler::GetMetricsResponse metrics;
+    {
+      grpc::ClientContext ctx;
+      SetDeadline(ctx, timeout);
+      externalscaler::GetMetricsRequest req;
+      *req.mutable_scaledobjectref() = ref;
+      req.set_metricname(p.metric_name);
+      grpc::Status st = stub->GetMetrics(&ctx, req, &metrics);
+      if (!st.ok()) return fail(p, "GetMetrics", ToStatus(st));
+    }
+    if (metrics.metricvalues_size() != 1) {
+      return fail(p, "GetMetrics",
+                  absl::InternalError(
+                      fmt::format("expected 1 metric value, got {}", metrics.metricvalues_size())));
+    }
+    const externalscaler::MetricValue& mv = metrics.metricvalues(0);
+    p.value =
+        mv.metricvaluefloat() > 0 ? mv.metricvaluefloat() : static_cast<double>(mv.metricvalue());
     grpc::ClientContext ctx;
     SetDeadline(ctx, timeout);
     externalscaler::IsActiveResponse active;
     grpc::Status st = stub->IsActive(&ctx, ref, &active);
-    if (!st.ok()) return fail("IsActive", ToStatus(st));
+    if (!st.ok()) return fail(p, "IsActive", ToStatus(st));
     p.active = active.result();
+  };
+
+  PollResult p;
+  bool retry = false;
+  spec(p, retry);
+  if (retry) {
+    p = PollResult{};
+    spec(p, retry);
+  }
+  if (!p.status.ok()) return p;
+  const PollResult announced = p;
+  metrics_and_activity(p);
+  if (!p.status.ok()) {
+    p = announced;
+    metrics_and_activity(p);
   }
   return p;
 }

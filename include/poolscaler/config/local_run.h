@@ -3,8 +3,9 @@
 // ScaledObjects, and for each scaleTargetRef a Deployment whose first container's command +
 // args the driver starts as a local process per replica. Only the fields that shape scaling are
 // read; anything that would change KEDA's or the HPA's meaning and that the driver does not
-// model (fallback, idleReplicaCount, scalingModifiers, metricType other than AverageValue, TLS
-// to the scaler) is an error rather than silently ignored. Pure: the caller reads the file.
+// model (idleReplicaCount, scalingModifiers and the fallback behavior of that name, metricType
+// other than AverageValue, TLS to the scaler) is an error rather than silently ignored. Pure:
+// the caller reads the file.
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -26,6 +27,22 @@ struct LocalWorkload {
   Duration termination_grace = std::chrono::seconds(30);  // terminationGracePeriodSeconds
 };
 
+// spec.fallback.behavior: what KEDA reports to the HPA once failureThreshold is passed
+// (pkg/fallback/fallback.go doFallback), as a number of replicas.
+enum class FallbackBehavior : uint8_t {
+  kStatic,                   // fallback.replicas (KEDA's default)
+  kCurrentReplicas,          // the workload's current count
+  kCurrentReplicasIfHigher,  // max(current, fallback.replicas)
+  kCurrentReplicasIfLower,   // min(current, fallback.replicas)
+};
+
+// spec.fallback.
+struct LocalFallback {
+  int64_t failure_threshold = 0;  // fallback applies from failure failureThreshold + 1 on
+  int64_t replicas = 0;
+  FallbackBehavior behavior = FallbackBehavior::kStatic;
+};
+
 // One ScaledObject with its single poolscaler trigger, and KEDA's defaults for what it omits.
 struct LocalScaledObject {
   std::string name;
@@ -41,7 +58,8 @@ struct LocalScaledObject {
   // leaves out. Absent: KEDA creates the HPA with no behavior, which runs the HPA's legacy path
   // (policy/hpa_legacy.h), not these defaults.
   std::optional<policy::Behavior> hpa_behavior;
-  LocalWorkload workload;  // the Deployment named by spec.scaleTargetRef.name
+  std::optional<LocalFallback> fallback;  // spec.fallback
+  LocalWorkload workload;                 // the Deployment named by spec.scaleTargetRef.name
 };
 
 struct LocalRun {

@@ -3,11 +3,21 @@
 // is passed in and the state is carried by the caller; values only, nothing shared between
 // threads. The two run on their own clocks, as in a cluster:
 //
-// KEDA's operator, every pollingInterval (KedaPoll): a poll that failed keeps the replicas as they
-// are (no fallback is modelled); an active trigger at 0 replicas is scaled to
+// KEDA's operator, every pollingInterval (KedaPoll): an active trigger at 0 replicas is scaled to
 // max(minReplicaCount, 1); an inactive trigger scales a ScaledObject with minReplicaCount 0 to 0
 // once `cooldownPeriod` has passed since it was last active (only 1 → 0 waits for it, and KEDA's
 // check is strict: lastActiveTime + cooldownPeriod before now). Everything else is the HPA's.
+//
+// Errors and `fallback` (pkg/fallback/fallback.go, pkg/scaling/executor): every observation of
+// the trigger — the operator's poll and each HPA metrics query — that fails after GetMetricSpec
+// answered adds one to the failure count (status.health numberOfFailures); a good one resets it.
+// Past failureThreshold the observation is the fallback: the HPA is given fallback replicas ×
+// target (by fallback.behavior) and then applies its usual rules, and the operator counts the
+// trigger as active, so a workload at 0 is woken and lastActiveTime is refreshed. A failure
+// below the threshold, or without `fallback`, keeps the replicas as they are — except with
+// fallback.replicas 0, where the operator treats the error as inactive and may scale to 0. A
+// failed GetMetricSpec (poolscaler unreachable) gives KEDA no metric to fall back for: no count,
+// the replicas are held.
 //
 // The HPA, every sync period (HpaSync; kube-controller-manager's
 // --horizontal-pod-autoscaler-sync-period, 15 s by default), with the metric read at that moment
@@ -46,6 +56,7 @@ struct ScaleState {
   std::optional<TimePoint> last_active;  // KEDA's lastActiveTime
   policy::PoolHistory hpa;               // the HPA's recommendations and scale events
   policy::LegacyHpaHistory legacy_hpa;   // the same without `behavior` (the legacy path)
+  int64_t failures = 0;                  // KEDA's numberOfFailures (counted with `fallback`)
 };
 
 enum class ScaleReason : uint8_t {
@@ -55,6 +66,7 @@ enum class ScaleReason : uint8_t {
   kCooldown,    // inactive but within cooldownPeriod: the HPA still decides (at least 1)
   kDeactivate,  // KEDA: cooldownPeriod over → minReplicaCount (0)
   kHpa,         // active above 0: the HPA's AverageValue step decides
+  kFallback,    // past fallback.failureThreshold: the HPA decides from the fallback replicas
 };
 const char* ScaleReasonName(ScaleReason reason);  // "hold", "idle", "activate", ...
 
@@ -65,18 +77,19 @@ struct ScaleDecision {
   std::vector<policy::Limit> hpa_limits;  // what changed the HPA's recommendation
 };
 
-// KEDA's operator polls a ScaledObject currently at `current` replicas. kCooldown and kHpa
-// leave the count to the HPA (`replicas` is `current`).
+// KEDA's operator polls a ScaledObject currently at `current` replicas. kCooldown, kHpa and
+// kFallback leave the count to the HPA (`replicas` is `current`); a fallback at 0 is kActivate.
 ScaleDecision KedaPoll(const config::LocalScaledObject& so, const PollResult& poll, int64_t current,
                        TimePoint now, ScaleState& state);
 
-// One sync of KEDA's HPA, with `metric` read at `now` (a failed read holds). At 0 replicas it
-// does nothing (kIdle); otherwise kHpa.
+// One sync of KEDA's HPA, with `metric` read at `now` (a failed read holds, or is the fallback).
+// At 0 replicas it does nothing and reads nothing (kIdle); otherwise kHpa or kFallback.
 ScaleDecision HpaSync(const config::LocalScaledObject& so, const PollResult& metric,
                       int64_t current, TimePoint now, ScaleState& state);
 
 // A poll that is also an HPA sync: KedaPoll, then HpaSync from the same answer unless KEDA
 // changed the count or the poll failed (the HPA acts from its next sync after an activation).
+// They are two observations, as in KEDA: a failed answer counts twice toward failureThreshold.
 ScaleDecision KedaStep(const config::LocalScaledObject& so, const PollResult& poll, int64_t current,
                        TimePoint now, ScaleState& state);
 

@@ -1,6 +1,8 @@
 #pragma once
 // A client of poolscaler's ExternalScaler that calls it the way KEDA does: each polling interval
-// GetMetricSpec, then GetMetrics with the announced metric name, then IsActive; and for
+// GetMetricSpec, then GetMetrics with the announced metric name, then IsActive, each step tried
+// once more when it fails (KEDA's scalers_cache.go rebuilds the scaler and retries once when
+// GetMetricSpec fails or answers no spec, and when GetMetrics or IsActive fails); and for
 // `external-push` triggers a StreamIsActive stream held open in the background.
 #include <condition_variable>
 #include <functional>
@@ -56,7 +58,8 @@ class ActiveWatch {
 class ScalerClient {
  public:
   explicit ScalerClient(const std::string& address);
-  // KEDA's poll; every call has deadline `timeout`. Never throws.
+  // KEDA's poll (or its metrics server's query for the HPA); every call has deadline `timeout`,
+  // so a poll that fails takes at most four of them. Never throws.
   PollResult Poll(const ScaledObjectKey& key, Duration timeout) const;
   std::unique_ptr<ActiveWatch> WatchActive(const ScaledObjectKey& key,
                                            std::function<void(bool active)> on_message) const;

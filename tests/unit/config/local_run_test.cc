@@ -96,12 +96,56 @@ TEST(LocalRunTest, ReadsWhatShapesScaling) {
   EXPECT_EQ(so.hpa_behavior->scale_up.stabilization_window, seconds(0));  // the API's default
 }
 
-TEST(LocalRunTest, WhatItCannotModelIsAnErrorNamingTheField) {
-  EXPECT_THAT(ParseLocalRun(WithScaledObject("  fallback: {failureThreshold: 3, replicas: 2}\n" +
+// spec.fallback as KEDA's CRD and webhook take it (CheckFallbackValid).
+TEST(LocalRunTest, FallbackIsReadWithKedasDefaultsAndChecks) {
+  auto run = ParseLocalRun(
+      WithScaledObject("  fallback: {failureThreshold: 3, replicas: 2}\n" + std::string(kTrigger)),
+      "f.yaml");
+  ASSERT_THAT(run, IsOk());
+  ASSERT_TRUE(run->scaled_objects[0].fallback.has_value());
+  EXPECT_EQ(run->scaled_objects[0].fallback->failure_threshold, 3);
+  EXPECT_EQ(run->scaled_objects[0].fallback->replicas, 2);
+  EXPECT_EQ(run->scaled_objects[0].fallback->behavior, FallbackBehavior::kStatic);
+  run = ParseLocalRun(WithScaledObject("  fallback: {failureThreshold: 0, replicas: 0, behavior: "
+                                       "currentReplicasIfHigher}\n" +
+                                       std::string(kTrigger)),
+                      "f.yaml");
+  ASSERT_THAT(run, IsOk());
+  EXPECT_EQ(run->scaled_objects[0].fallback->behavior, FallbackBehavior::kCurrentReplicasIfHigher);
+  EXPECT_FALSE(ParseLocalRun(WithScaledObject(kTrigger), "f.yaml")->scaled_objects[0].fallback);
+
+  EXPECT_THAT(ParseLocalRun(WithScaledObject("  fallback: {failureThreshold: -1, replicas: 2}\n" +
                                              std::string(kTrigger)),
                             "f.yaml"),
-              IsInvalidArgument(AllOf(HasSubstr("f.yaml: ScaledObject jobs/so: spec.fallback"),
-                                      HasSubstr("not modelled"))));
+              IsInvalidArgument(HasSubstr("f.yaml: ScaledObject jobs/so: "
+                                          "spec.fallback.failureThreshold: expected an integer "
+                                          "from 0 to 2147483647 (value \"-1\")")));
+  EXPECT_THAT(
+      ParseLocalRun(WithScaledObject("  fallback: {failureThreshold: 3}\n" + std::string(kTrigger)),
+                    "f.yaml"),
+      IsInvalidArgument(HasSubstr("spec.fallback.replicas: is required")));
+  EXPECT_THAT(ParseLocalRun(WithScaledObject("  fallback: {failureThreshold: 3, replicas: 2, "
+                                             "behavior: sometimes}\n" +
+                                             std::string(kTrigger)),
+                            "f.yaml"),
+              IsInvalidArgument(HasSubstr("spec.fallback.behavior: expected static, "
+                                          "currentReplicas, currentReplicasIfHigher or "
+                                          "currentReplicasIfLower (value \"sometimes\")")));
+  EXPECT_THAT(ParseLocalRun(WithScaledObject("  fallback: 3\n" + std::string(kTrigger)), "f.yaml"),
+              IsInvalidArgument(HasSubstr("spec.fallback: expected a map")));
+}
+
+TEST(LocalRunTest, WhatItCannotModelIsAnErrorNamingTheField) {
+  EXPECT_THAT(
+      ParseLocalRun(WithScaledObject("  idleReplicaCount: 0\n" + std::string(kTrigger)), "f.yaml"),
+      IsInvalidArgument(AllOf(HasSubstr("f.yaml: ScaledObject jobs/so: spec.idleReplicaCount"),
+                              HasSubstr("not modelled"))));
+  EXPECT_THAT(ParseLocalRun(WithScaledObject("  fallback: {failureThreshold: 3, replicas: 2, "
+                                             "behavior: scalingModifiers}\n" +
+                                             std::string(kTrigger)),
+                            "f.yaml"),
+              IsInvalidArgument(HasSubstr("spec.fallback.behavior: scalingModifiers is not "
+                                          "modelled by poolscaler local")));
   std::string value_metric = std::string(kTrigger) + "      metricType: Value\n";
   EXPECT_THAT(ParseLocalRun(WithScaledObject(value_metric), "f.yaml"),
               IsInvalidArgument(HasSubstr(
@@ -150,7 +194,8 @@ TEST(LocalRunTest, TheScaledObjectMustNameADeploymentWithACommand) {
 TEST(LocalRunTest, NamesMustBeKubernetesNames) {
   absl::StatusOr<LocalRun> r = ParseLocalRun(
       "kind: Deployment\nmetadata: {name: \"Bad\\nName\"}\n---\n"
-      "kind: Deployment\nmetadata: {name: ok, namespace: \"Ns_1\"}\n", "f.yaml");
+      "kind: Deployment\nmetadata: {name: ok, namespace: \"Ns_1\"}\n",
+      "f.yaml");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(std::string(r.status().message()),
             "f.yaml: document 1: metadata.name: is not a Kubernetes name (lowercase letters, "

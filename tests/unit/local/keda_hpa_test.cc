@@ -4,6 +4,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 namespace poolscaler::local {
 namespace {
 
@@ -218,9 +222,144 @@ TEST_F(KedaHpaTest, BehaviorHistoryOutlivesZero) {
   EXPECT_THAT(d.hpa_limits, Contains(policy::Limit::kScaleUpRate));
 }
 
+// --- Errors and `fallback` (KEDA pkg/fallback/fallback.go, pkg/scaling/executor) ---
+
+PollResult Failed(const char* rpc = "GetMetrics") {
+  PollResult p = Poll(0, false);
+  p.status = absl::UnavailableError("source failing");
+  p.failed_rpc = rpc;
+  if (std::string(rpc) == "GetMetricSpec") p.target = 0;
+  return p;
+}
+
+config::LocalScaledObject WithFallback(
+    int64_t threshold, int64_t replicas,
+    config::FallbackBehavior behavior = config::FallbackBehavior::kStatic) {
+  config::LocalScaledObject so = PassThrough();
+  so.fallback = config::LocalFallback{threshold, replicas, behavior};
+  return so;
+}
+
+// GetMetricsWithFallback: IncrementFailure on every failed observation; the fallback applies
+// once numberOfFailures > failureThreshold (strictly), and the HPA is given replicas × target.
+TEST_F(KedaHpaTest, FallbackAppliesOnceFailuresPassTheThreshold) {
+  config::LocalScaledObject so = WithFallback(3, 6);
+  for (int i = 1; i <= 3; ++i) {
+    ScaleDecision d = HpaSync(so, Failed(), 2, At(i), state_);
+    EXPECT_EQ(d.reason, ScaleReason::kHold) << "failure " << i;
+    EXPECT_EQ(d.replicas, 2);
+  }
+  EXPECT_EQ(state_.failures, 3);
+  ScaleDecision d = HpaSync(so, Failed(), 2, At(4), state_);
+  EXPECT_EQ(d.reason, ScaleReason::kFallback);
+  EXPECT_EQ(d.replicas, 6);
+  EXPECT_EQ(d.hpa_raw, 6);
+  // A good answer resets the count (UpdateHealthStatus: Happy, 0) and the metric decides again.
+  d = HpaSync(so, Poll(2, true), 6, At(5), state_);
+  EXPECT_EQ(state_.failures, 0);
+  EXPECT_EQ(d.reason, ScaleReason::kHpa);
+  EXPECT_EQ(d.replicas, 2);
+  EXPECT_EQ(HpaSync(so, Failed(), 2, At(6), state_).reason, ScaleReason::kHold);
+}
+
+// failureThreshold 0: the first failure is already past it.
+TEST_F(KedaHpaTest, FailureThresholdZeroFallsBackOnTheFirstFailure) {
+  EXPECT_EQ(HpaSync(WithFallback(0, 3), Failed(), 1, At(0), state_).replicas, 3);
+}
+
+// The operator's poll and the HPA's metrics queries are separate observations, and both count.
+TEST_F(KedaHpaTest, OperatorPollsAndHpaQueriesBothCountFailures) {
+  config::LocalScaledObject so = WithFallback(2, 5);
+  EXPECT_EQ(KedaPoll(so, Failed(), 2, At(0), state_).reason, ScaleReason::kHold);
+  EXPECT_EQ(HpaSync(so, Failed(), 2, At(1), state_).reason, ScaleReason::kHold);
+  EXPECT_EQ(state_.failures, 2);
+  // The third failure is the operator's: it counts the trigger as active and leaves the count to
+  // the HPA, whose next query (the fourth failure) applies the fallback.
+  EXPECT_EQ(KedaPoll(so, Failed(), 2, At(2), state_).reason, ScaleReason::kFallback);
+  EXPECT_EQ(state_.last_active, At(2));
+  EXPECT_EQ(HpaSync(so, Failed(), 2, At(3), state_).replicas, 5);
+  EXPECT_EQ(state_.failures, 4);
+}
+
+// getScalerState: "when fallback is active, the scaler should be considered active": a
+// workload at 0 is woken, and the HPA then scales it to the fallback count.
+TEST_F(KedaHpaTest, AnActiveFallbackWakesAWorkloadAtZero) {
+  config::LocalScaledObject so = WithFallback(1, 4);
+  EXPECT_EQ(KedaPoll(so, Failed(), 0, At(0), state_).reason, ScaleReason::kHold);
+  ScaleDecision d = KedaPoll(so, Failed(), 0, At(2), state_);
+  EXPECT_EQ(d.reason, ScaleReason::kActivate);
+  EXPECT_EQ(d.replicas, 1);
+  EXPECT_EQ(HpaSync(so, Failed(), 1, At(5), state_).replicas, 4);
+  // The HPA reads nothing at 0 replicas, so it counts nothing there either.
+  ScaleState fresh;
+  EXPECT_EQ(HpaSync(so, Failed(), 0, At(0), fresh).reason, ScaleReason::kIdle);
+  EXPECT_EQ(fresh.failures, 0);
+}
+
+// Without `fallback` an error keeps the replicas however long it lasts, even past cooldown.
+TEST_F(KedaHpaTest, WithoutFallbackErrorsHoldForever) {
+  config::LocalScaledObject so = PassThrough();
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_EQ(KedaStep(so, Failed(), 2, At(i * 30), state_).replicas, 2);
+  }
+  EXPECT_EQ(state_.failures, 0);  // KEDA only keeps health with a fallback configured
+}
+
+// A failed GetMetricSpec (poolscaler unreachable) leaves KEDA without a metric: nothing to fall
+// back for, nothing counted (README "not when poolscaler itself is unreachable").
+TEST_F(KedaHpaTest, AnUnreachableScalerGetsNoFallback) {
+  config::LocalScaledObject so = WithFallback(0, 6);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(KedaStep(so, Failed("GetMetricSpec"), 2, At(i), state_).replicas, 2);
+  }
+  EXPECT_EQ(state_.failures, 0);
+}
+
+// The executor: isError with fallback.replicas 0 is not held but falls through to the inactive
+// cases, so a ScaledObject with minReplicaCount 0 goes to 0 after cooldownPeriod.
+TEST_F(KedaHpaTest, FallbackReplicasZeroLetsAnErrorScaleToZero) {
+  config::LocalScaledObject so = WithFallback(5, 0);
+  state_.last_active = At(0);
+  EXPECT_EQ(KedaPoll(so, Failed(), 3, At(5), state_).reason, ScaleReason::kCooldown);
+  ScaleDecision d = KedaPoll(so, Failed(), 3, At(11), state_);
+  EXPECT_EQ(d.reason, ScaleReason::kDeactivate);
+  EXPECT_EQ(d.replicas, 0);
+}
+
+// doFallback's behaviors, against a current count of 5 and fallback.replicas 3.
+TEST_F(KedaHpaTest, FallbackBehaviorsPickTheReplicas) {
+  using B = config::FallbackBehavior;
+  for (auto [behavior, want] :
+       std::vector<std::pair<B, int64_t>>{{B::kStatic, 3},
+                                          {B::kCurrentReplicas, 5},
+                                          {B::kCurrentReplicasIfHigher, 5},
+                                          {B::kCurrentReplicasIfLower, 3}}) {
+    ScaleState state;
+    EXPECT_EQ(HpaSync(WithFallback(0, 3, behavior), Failed(), 5, At(0), state).hpa_raw, want)
+        << static_cast<int>(behavior);
+  }
+  ScaleState state;
+  EXPECT_EQ(
+      HpaSync(WithFallback(0, 8, B::kCurrentReplicasIfLower), Failed(), 5, At(0), state).hpa_raw,
+      5);
+}
+
+// The fallback count goes through the HPA's rules: here the legacy path (no behavior) caps the
+// step at max(2 × current, 4), and maxReplicaCount caps the count.
+TEST_F(KedaHpaTest, TheFallbackCountGoesThroughTheHpasRules) {
+  config::LocalScaledObject so = WithFallback(0, 50);
+  so.hpa_behavior.reset();
+  ScaleDecision d = HpaSync(so, Failed(), 1, At(0), state_);
+  EXPECT_EQ(d.reason, ScaleReason::kFallback);
+  EXPECT_EQ(d.replicas, 4);
+  EXPECT_EQ(HpaSync(so, Failed(), 4, At(15), state_).replicas, 8);
+  EXPECT_EQ(HpaSync(so, Failed(), 8, At(30), state_).replicas, 10);  // maxReplicaCount
+}
+
 TEST(ScaleReasonTest, Names) {
   EXPECT_STREQ(ScaleReasonName(ScaleReason::kDeactivate), "deactivate");
   EXPECT_STREQ(ScaleReasonName(ScaleReason::kHpa), "hpa");
+  EXPECT_STREQ(ScaleReasonName(ScaleReason::kFallback), "fallback");
 }
 
 }  // namespace
