@@ -188,15 +188,14 @@ class Driver {
     std::vector<std::string> hpa;
     for (policy::Limit l : d.hpa_limits) hpa.push_back(fmt::format("hpa:{}", policy::LimitName(l)));
     if (d.reason == ScaleReason::kHpa || d.reason == ScaleReason::kFallback) p.hpa_limits = hpa;
-    if (d.replicas != current && d.reason == ScaleReason::kFallback) {
+    if (d.replicas != current) {
       p.workers->ScaleTo(d.replicas, now);
-      Event(now, fmt::format("{}: {} → {} (HPA: KEDA's fallback, {} failed {} times{})", p.so->name,
-                             current, d.replicas, metric.failed_rpc, p.state.failures,
-                             hpa.empty() ? "" : ", " + Join(hpa, ", ")));
-    } else if (d.replicas != current) {
-      p.workers->ScaleTo(d.replicas, now);
-      Event(now, fmt::format("{}: {} → {} (HPA: {} {:g} / target {:g}{})", p.so->name, current,
-                             d.replicas, metric.metric_name, metric.value, metric.target,
+      const std::string from = d.reason == ScaleReason::kFallback
+                                   ? fmt::format("KEDA's fallback, {} failed {} times",
+                                                 metric.failed_rpc, p.state.failures)
+                                   : fmt::format("{} {:g} / target {:g}", metric.metric_name,
+                                                 metric.value, metric.target);
+      Event(now, fmt::format("{}: {} → {} (HPA: {}{})", p.so->name, current, d.replicas, from,
                              hpa.empty() ? "" : ", " + Join(hpa, ", ")));
     }
     Record(p, metric, d, now, "hpa");
