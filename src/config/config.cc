@@ -1,12 +1,12 @@
 #include "poolscaler/config/config.h"
 
+#include <fmt/format.h>
+
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <memory>
-
-#include <fmt/format.h>
 
 #include "config_parts.h"
 #include "yaml_entry.h"
@@ -22,42 +22,58 @@ void ParseDefaults(const YAML::Node& node, Defaults* out, std::vector<std::strin
   if (!entry) return;
   ParamReader r = MakeReader(*entry, "defaults");
   if (std::optional<Duration> v = r.DurationValue("sampleInterval")) {
-    if (*v <= Duration::zero()) r.Fail("sampleInterval", "must be greater than 0");
-    else out->sample_interval = *v;
+    if (*v <= Duration::zero())
+      r.Fail("sampleInterval", "must be greater than 0");
+    else
+      out->sample_interval = *v;
   }
   if (std::optional<Duration> v = r.DurationValue("staleAfter")) {
-    if (*v < out->sample_interval) r.Fail("staleAfter", "must be at least sampleInterval");
-    else out->stale_after = *v;
+    if (*v < out->sample_interval)
+      r.Fail("staleAfter", "must be at least sampleInterval");
+    else
+      out->stale_after = *v;
   }
   if (std::optional<Duration> v = r.DurationValue("timeout")) {
-    if (*v <= Duration::zero()) r.Fail("timeout", "must be greater than 0");
-    else if (*v > out->sample_interval) r.Fail("timeout", "must not exceed sampleInterval");
-    else out->timeout = *v;
+    if (*v <= Duration::zero())
+      r.Fail("timeout", "must be greater than 0");
+    else if (*v > out->sample_interval)
+      r.Fail("timeout", "must not exceed sampleInterval");
+    else
+      out->timeout = *v;
   }
   if (std::optional<Duration> v = r.DurationValue("rawSourceIdle")) {
-    if (*v <= Duration::zero()) r.Fail("rawSourceIdle", "must be greater than 0");
-    else out->raw_source_idle = *v;
+    if (*v <= Duration::zero())
+      r.Fail("rawSourceIdle", "must be greater than 0");
+    else
+      out->raw_source_idle = *v;
   }
   r.RejectUnknown();
   errors->insert(errors->end(), r.errors().begin(), r.errors().end());
 }
 
 void ParseRoot(const YAML::Node& root, Config* config, std::vector<std::string>* errors) {
-  if (root.IsNull()) return;  // an empty file: no sources, no pools
+  if (root.IsNull()) {  // an empty file: no sources, no pools
+    ParseKubernetes(nullptr, config, errors);
+    return;
+  }
   if (!root.IsMap()) {
-    errors->push_back(NodeError("", root, "expected a map with \"defaults\", \"sources\", \"pools\""));
+    errors->push_back(
+        NodeError("", root, "expected a map with \"defaults\", \"sources\", \"pools\""));
     return;
   }
   std::optional<YamlEntry> entry = ReadEntry(root, "", errors);
   if (!entry) return;
   ParamReader r = MakeReader(*entry, "");
-  r.Ignore({"defaults", "sources", "pools", "tierGroups"});
-  r.RejectUnknown("expected \"defaults\", \"sources\", \"tierGroups\" or \"pools\"");
+  r.Ignore({"defaults", "kubernetes", "sources", "pools", "tierGroups"});
+  r.RejectUnknown(
+      "expected \"defaults\", \"kubernetes\", \"sources\", \"tierGroups\" or \"pools\"");
   errors->insert(errors->end(), r.errors().begin(), r.errors().end());
   // Sections are read in dependency order, whatever their order in the file.
   if (auto it = entry->nodes.find("defaults"); it != entry->nodes.end()) {
     ParseDefaults(it->second, &config->defaults, errors);
   }
+  auto kubernetes = entry->nodes.find("kubernetes");
+  ParseKubernetes(kubernetes == entry->nodes.end() ? nullptr : &kubernetes->second, config, errors);
   std::set<std::string> broken_sources;
   if (auto it = entry->nodes.find("sources"); it != entry->nodes.end()) {
     ParseSources(it->second, config, &broken_sources, errors);
@@ -77,8 +93,7 @@ std::string YamlSyntaxError(const YAML::Exception& e) {
                      e.mark.column + 1, e.msg);
 }
 
-absl::Status Failure(const std::vector<std::string>& errors,
-                     std::vector<std::string>* errors_out) {
+absl::Status Failure(const std::vector<std::string>& errors, std::vector<std::string>* errors_out) {
   if (errors_out != nullptr) *errors_out = errors;
   return absl::InvalidArgumentError(fmt::format("{}", fmt::join(errors, "\n")));
 }
@@ -133,7 +148,8 @@ absl::StatusOr<Config> ParseConfig(const std::string& yaml_text,
 
 std::optional<std::string> ReadFileText(const std::string& path, size_t max_bytes,
                                         std::string* error) {
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
+                                                       &std::fclose);
   if (!file) {
     *error = std::strerror(errno);
     return std::nullopt;
@@ -155,8 +171,7 @@ std::optional<std::string> ReadFileText(const std::string& path, size_t max_byte
   return text;
 }
 
-absl::StatusOr<Config> LoadConfigFile(const std::string& path,
-                                      std::vector<std::string>* errors_out,
+absl::StatusOr<Config> LoadConfigFile(const std::string& path, std::vector<std::string>* errors_out,
                                       const ParseOptions& options) {
   std::string error;
   std::optional<std::string> text = ReadFileText(path, kMaxConfigBytes, &error);

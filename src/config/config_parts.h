@@ -1,13 +1,13 @@
 #pragma once
 // Internal to the config module: the sections of the YAML file, each appending "path: problem"
 // errors to `errors` and keeping whatever parsed.
+#include <yaml-cpp/yaml.h>
+
 #include <cstddef>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <yaml-cpp/yaml.h>
 
 #include "poolscaler/config/config.h"
 #include "yaml_entry.h"
@@ -37,6 +37,17 @@ void ReadPoolTier(const YamlEntry& entry, ParamReader& r, const std::string& pat
                   std::vector<std::string>* errors);
 // Errors for groups whose members' minReplicas alone exceed the budget.
 void CheckTierGroups(const Config& config, std::vector<std::string>* errors);
+
+// A Kubernetes object name or namespace (DNS-1123 subdomain: lowercase letters, digits, '-'
+// and '.', starting and ending with a letter or digit, at most 253 characters).
+bool IsKubernetesName(std::string_view s);
+
+// `kubernetes:` (a map, or absent/null for in-cluster defaults): fills
+// config->scale_source_template, after `defaults:` is read.
+void ParseKubernetes(const YAML::Node* node, Config* config, std::vector<std::string>* errors);
+// A pool's `scaleTargetRef:` map at `path` ("pools[0].scaleTargetRef"); nullopt after errors.
+std::optional<ScaleTargetRef> ParseScaleTargetRef(const YAML::Node& node, const std::string& path,
+                                                  std::vector<std::string>* errors);
 
 // Reads a whole file of at most `max_bytes`; on failure sets `error` (strerror text, or "larger
 // than N bytes") and returns std::nullopt.

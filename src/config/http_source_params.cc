@@ -21,8 +21,10 @@ void ReadServerAddress(ParamReader& r, PrometheusParams* out) {
   size_t sep = url->find("://");
   std::string scheme = sep == std::string::npos ? "" : url->substr(0, sep);
   if (url->find('@') != std::string::npos) {
-    r.Fail("serverAddress", "credentials in the URL are not accepted: use the bearer token or "
-                            "username/password keys", /*secret=*/true);
+    r.Fail("serverAddress",
+           "credentials in the URL are not accepted: use the bearer token or "
+           "username/password keys",
+           /*secret=*/true);
     return;
   }
   if (scheme != "http" && scheme != "https") {
@@ -31,8 +33,9 @@ void ReadServerAddress(ParamReader& r, PrometheusParams* out) {
   }
   std::string rest = url->substr(sep + 3);
   if (rest.empty() || rest.front() == '/' || rest.find_first_of("?# ") != std::string::npos) {
-    r.Fail("serverAddress", "expected http(s)://host:port with an optional path prefix, without "
-                            "a query");
+    r.Fail("serverAddress",
+           "expected http(s)://host:port with an optional path prefix, without "
+           "a query");
     return;
   }
   while (!url->empty() && url->back() == '/') url->pop_back();
@@ -64,11 +67,16 @@ void ReadPrometheusQuery(ParamReader& r, PrometheusParams* out) {
   ReadServerAddress(r, out);
   if (std::optional<std::string> q = r.RequiredString("query")) out->query = *q;
   if (std::optional<std::string> reduce = r.String("reduce")) {
-    if (*reduce == "sum") out->reduce = Reduce::kSum;
-    else if (*reduce == "max") out->reduce = Reduce::kMax;
-    else if (*reduce == "min") out->reduce = Reduce::kMin;
-    else if (*reduce == "avg") out->reduce = Reduce::kAvg;
-    else r.Fail("reduce", "expected one of sum, max, min, avg");
+    if (*reduce == "sum")
+      out->reduce = Reduce::kSum;
+    else if (*reduce == "max")
+      out->reduce = Reduce::kMax;
+    else if (*reduce == "min")
+      out->reduce = Reduce::kMin;
+    else if (*reduce == "avg")
+      out->reduce = Reduce::kAvg;
+    else
+      r.Fail("reduce", "expected one of sum, max, min, avg");
   }
   if (std::optional<bool> v = r.Bool("ignoreNullValues")) out->ignore_null_values = *v;
   ReadPath(r, "tlsCaFile", &out->tls_ca_file);
@@ -95,9 +103,7 @@ void CheckPrometheusCredentials(ParamReader& r, const PrometheusParams& p,
   }
 }
 
-void ReadKubernetesResources(ParamReader& r, KubernetesResourcesParams* out) {
-  if (std::optional<std::string> ns = r.RequiredString("namespace")) out->namespace_name = *ns;
-  if (std::optional<std::string> s = r.String("labelSelector")) out->label_selector = *s;
+void ReadKubeConnection(ParamReader& r, KubeConnection* out) {
   ReadPath(r, "kubeconfig", &out->kubeconfig);
   if (r.Has("apiServer")) {
     if (std::optional<std::string> url = r.RequiredString("apiServer")) {
@@ -116,17 +122,25 @@ void ReadKubernetesResources(ParamReader& r, KubernetesResourcesParams* out) {
   if (!out->kubeconfig.empty()) {
     for (const char* key : {"apiServer", "tokenFile", "caFile"}) {
       if (r.Has(key)) {
-        r.Fail(key, "conflicts with \"kubeconfig\": the kubeconfig's current context gives the "
-                    "server and credentials");
+        r.Fail(key,
+               "conflicts with \"kubeconfig\": the kubeconfig's current context gives the "
+               "server and credentials");
       }
     }
   }
+}
+
+void ReadKubernetesResources(ParamReader& r, KubernetesResourcesParams* out) {
+  if (std::optional<std::string> ns = r.RequiredString("namespace")) out->namespace_name = *ns;
+  if (std::optional<std::string> s = r.String("labelSelector")) out->label_selector = *s;
+  ReadKubeConnection(r, out);
   if (auto v = ReadQuantity(r, "cpuRequest")) out->cpu_request_cores = *v;
   if (auto v = ReadQuantity(r, "memoryRequest")) out->memory_request_bytes = *v;
   if (std::optional<bool> v = r.Bool("requestsFromPods")) out->requests_from_pods = *v;
   if (out->requests_from_pods && (r.Has("cpuRequest") || r.Has("memoryRequest"))) {
-    r.Fail("requestsFromPods", "give per-pod requests (cpuRequest/memoryRequest) or read them "
-                               "from the pods API, not both");
+    r.Fail("requestsFromPods",
+           "give per-pod requests (cpuRequest/memoryRequest) or read them "
+           "from the pods API, not both");
   }
 }
 

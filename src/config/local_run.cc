@@ -19,16 +19,8 @@ namespace {
 constexpr int64_t kMaxSeconds = 24 * 3600;
 constexpr int64_t kMaxReplicas = 1'000'000;
 
-// A Kubernetes object name or namespace (DNS-1123 subdomain: lowercase letters, digits, '-'
-// and '.', starting and ending with a letter or digit, at most 253 characters). Checked before
-// a name goes into the "FILE: KIND NS/NAME" prefix of every message, so no name can break a
-// message over lines.
-bool IsKubernetesName(std::string_view s) {
-  if (s.empty() || s.size() > 253) return false;
-  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
-  if (!alnum(s.front()) || !alnum(s.back())) return false;
-  return std::all_of(s.begin(), s.end(), [&](char c) { return alnum(c) || c == '-' || c == '.'; });
-}
+// Names are checked (IsKubernetesName) before they go into the "FILE: KIND NS/NAME" prefix of
+// every message, so no name can break a message over lines.
 
 class Parser {
  public:

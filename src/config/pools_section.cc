@@ -1,7 +1,7 @@
 // The `pools:` section of the YAML config.
-#include <map>
-
 #include <fmt/format.h>
+
+#include <map>
 
 #include "config_parts.h"
 #include "poolscaler/common/quantity.h"
@@ -29,15 +29,15 @@ std::string MeasureProblem(const SourceSpec& source, const std::string& measure)
   bool group_measure = measure == kMeasureUndelivered || measure == kMeasurePending ||
                        measure == kMeasureOutstanding || counter;
   if (group_measure && source.kind == kRedisStreams) {
-    return fmt::format("source \"{}\" has no consumerGroup, so it reports only \"{}\"",
-                       source.name, kMeasureLength);
+    return fmt::format("source \"{}\" has no consumerGroup, so it reports only \"{}\"", source.name,
+                       kMeasureLength);
   }
   if (source.kind == kNatsJetStream && known.size() == 1 &&
       (measure == kMeasurePending || measure == kMeasureOutstanding ||
        measure == kMeasureAckPending || measure == kMeasureRedelivered ||
        measure == kMeasureDeliveredSeq || measure == kMeasureAckFloorSeq || counter)) {
-    return fmt::format("source \"{}\" has no consumer, so it reports only \"{}\"",
-                       source.name, kMeasureLength);
+    return fmt::format("source \"{}\" has no consumer, so it reports only \"{}\"", source.name,
+                       kMeasureLength);
   }
   return fmt::format("unknown measure; source \"{}\" reports {}", source.name,
                      fmt::join(known, ", "));
@@ -52,17 +52,20 @@ void ReadUtilizationTarget(ParamReader& r, const std::string& measure, SignalSpe
   const bool percent = measure == kMeasureCpuUtilization || measure == kMeasureMemoryUtilization;
   const char* key = percent ? "targetUtilization" : "targetAverageValue";
   const char* other = percent ? "targetAverageValue" : "targetUtilization";
-  for (const char* lag_key : {"lagThreshold", "threshold", "activationLagThreshold",
-                              "activationThreshold", other}) {
+  for (const char* lag_key :
+       {"lagThreshold", "threshold", "activationLagThreshold", "activationThreshold", other}) {
     if (r.Has(lag_key)) {
       r.Fail(lag_key, fmt::format("does not apply to the \"{}\" measure (a per-pod usage): give "
-                                  "\"{}\"", measure, key));
+                                  "\"{}\"",
+                                  measure, key));
       r.Ignore({lag_key});
     }
   }
   if (percent) {
-    if (auto v = r.PositiveDouble(key)) signal->lag_threshold = *v;
-    else if (!r.Has(key)) r.Fail(key, "is required for a utilization signal (percent, e.g. 70)");
+    if (auto v = r.PositiveDouble(key))
+      signal->lag_threshold = *v;
+    else if (!r.Has(key))
+      r.Fail(key, "is required for a utilization signal (percent, e.g. 70)");
     return;
   }
   std::optional<std::string> text = r.String(key);
@@ -95,9 +98,12 @@ std::optional<SignalSpec> ParseSignal(const YAML::Node& node, const std::string&
   }
   std::optional<std::string> measure = r.String("measure");
   if (source != nullptr) {
-    if (!measure) signal.measure = source->DefaultMeasure();
-    else if (source->HasMeasure(*measure)) signal.measure = *measure;
-    else r.Fail("measure", MeasureProblem(*source, *measure));
+    if (!measure)
+      signal.measure = source->DefaultMeasure();
+    else if (source->HasMeasure(*measure))
+      signal.measure = *measure;
+    else
+      r.Fail("measure", MeasureProblem(*source, *measure));
   }
   if (source != nullptr && IsUtilizationMeasure(source->kind, signal.measure)) {
     ReadUtilizationTarget(r, signal.measure, &signal);
@@ -143,9 +149,9 @@ void ParseSignals(const YamlEntry& entry, ParamReader& r, const std::string& pat
     if (!signal) continue;
     auto [first, added] = seen.emplace(signal->Name(), signal_path);
     if (!added) {
-      errors->push_back(NodeError(signal_path, item,
-                                  fmt::format("duplicate signal \"{}\" (also {})",
-                                              signal->Name(), first->second)));
+      errors->push_back(NodeError(
+          signal_path, item,
+          fmt::format("duplicate signal \"{}\" (also {})", signal->Name(), first->second)));
       continue;
     }
     pool->signals.push_back(std::move(*signal));
@@ -198,8 +204,10 @@ void ReadDrain(ParamReader& r, const PoolContext& ctx, PoolSpec* pool) {
   if (auto v = ReadSeconds(r, "targetDrainSeconds")) d.target_drain = *v;
   if (auto v = r.Bool("learnPerReplicaRate")) d.learn_per_replica_rate = *v;
   if (auto v = ReadSeconds(r, "rateHalfLifeSeconds")) {
-    if (*v <= Duration::zero()) r.Fail("rateHalfLifeSeconds", "must be greater than 0");
-    else d.rate_half_life = *v;
+    if (*v <= Duration::zero())
+      r.Fail("rateHalfLifeSeconds", "must be greater than 0");
+    else
+      d.rate_half_life = *v;
   }
   if (!d.enabled()) {
     for (const char* key : {"learnPerReplicaRate", "rateHalfLifeSeconds"}) {
@@ -253,8 +261,10 @@ void ParsePool(const YAML::Node& node, const std::string& path, PoolContext& ctx
     if (!added) {
       std::string problem = fmt::format("metric name \"{}\" is already used by pool {}",
                                         pool.metric_name, Quote(it->second));
-      if (r.Has("metricName")) r.Fail("metricName", problem);
-      else r.FailEntry(problem + "; set a distinct metricName");
+      if (r.Has("metricName"))
+        r.Fail("metricName", problem);
+      else
+        r.FailEntry(problem + "; set a distinct metricName");
     }
   }
   ReadLimits(r, &pool.params);
@@ -265,10 +275,32 @@ void ParsePool(const YAML::Node& node, const std::string& path, PoolContext& ctx
   ReadPoolTier(*entry, r, path, ctx.config, &pool.params, &signal_errors);
   ParseSignals(*entry, r, path, ctx, &pool, &signal_errors);
   ReadDrain(r, ctx, &pool);
+  r.Ignore({"scaleTargetRef"});
+  if (auto it = entry->nodes.find("scaleTargetRef"); it != entry->nodes.end()) {
+    pool.scale_target = ParseScaleTargetRef(it->second, path + ".scaleTargetRef", &signal_errors);
+  }
   r.RejectUnknown();
   errors->insert(errors->end(), r.errors().begin(), r.errors().end());
   errors->insert(errors->end(), signal_errors.begin(), signal_errors.end());
-  if (r.ok() && signal_errors.empty()) config->pools.push_back(std::move(pool));
+  if (!r.ok() || !signal_errors.empty()) return;
+  if (pool.scale_target) {
+    // Pools naming the same workload share one source: one read per interval for all of them.
+    SourceSpec source = config->scale_source_template;
+    std::get<KubernetesScaleParams>(source.params).target = *pool.scale_target;
+    source.name = "workload:" + pool.scale_target->namespace_name + "/" + pool.scale_target->kind +
+                  "/" + pool.scale_target->name;
+    const SourceSpec* same = config->FindSource(source.name);
+    if (same != nullptr && same->Key() != source.Key()) {
+      errors->push_back(NodeError(path + ".scaleTargetRef", entry->nodes.at("scaleTargetRef"),
+                                  fmt::format("source name \"{}\" is already used by another "
+                                              "source; rename that source",
+                                              source.name)));
+      return;
+    }
+    pool.scale_source = source.name;
+    if (same == nullptr) config->sources.push_back(std::move(source));
+  }
+  config->pools.push_back(std::move(pool));
 }
 
 }  // namespace

@@ -42,6 +42,8 @@ void ReadPrometheusQuery(ParamReader& r, PrometheusParams* out);
 // against the keys {user, password, token}.
 void CheckPrometheusCredentials(ParamReader& r, const PrometheusParams& p,
                                 const std::array<const char*, 3>& keys);
+// Reads `kubeconfig` or (in-cluster) `apiServer`, `tokenFile`, `caFile` into `out`.
+void ReadKubeConnection(ParamReader& r, KubeConnection* out);
 // Reads the kubernetes-resources keys: `namespace` (required), `labelSelector`, `kubeconfig`
 // or (in-cluster) `apiServer`, `tokenFile`, `caFile`; `cpuRequest`/`memoryRequest` (Kubernetes
 // quantities, per pod) or `requestsFromPods`.

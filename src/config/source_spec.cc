@@ -1,8 +1,9 @@
 #include "poolscaler/config/source_spec.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
 
 #include "source_params.h"
 
@@ -36,9 +37,12 @@ const RabbitMqParams* Rabbit(const SourceSpec& spec) {
 
 const char* OperationName(RabbitMqParams::Operation op) {
   switch (op) {
-    case RabbitMqParams::Operation::kMax: return "max";
-    case RabbitMqParams::Operation::kAvg: return "avg";
-    case RabbitMqParams::Operation::kSum: break;
+    case RabbitMqParams::Operation::kMax:
+      return "max";
+    case RabbitMqParams::Operation::kAvg:
+      return "avg";
+    case RabbitMqParams::Operation::kSum:
+      break;
   }
   return "sum";
 }
@@ -70,6 +74,16 @@ const KubernetesResourcesParams* Kube(const SourceSpec& spec) {
   return std::get_if<KubernetesResourcesParams>(&spec.params);
 }
 
+const KubernetesScaleParams* Scale(const SourceSpec& spec) {
+  if (spec.kind != kKubernetesScale) return nullptr;
+  return std::get_if<KubernetesScaleParams>(&spec.params);
+}
+
+std::string ConnectionKey(const KubeConnection& k) {
+  return fmt::format("kubeconfig={}|server={}|token={}|ca={}", KeyField(k.kubeconfig),
+                     KeyField(k.api_server), KeyField(k.token_file), KeyField(k.ca_file));
+}
+
 std::string PrometheusKey(const std::string& kind, const PrometheusParams& p) {
   return fmt::format(
       "{}|server={}|query={}|reduce={}|nulls={}|token={}|user={}|password={}|ca={}|cert={}|"
@@ -81,11 +95,9 @@ std::string PrometheusKey(const std::string& kind, const PrometheusParams& p) {
 }
 
 std::string KubeKey(const std::string& kind, const KubernetesResourcesParams& k) {
-  return fmt::format(
-      "{}|ns={}|selector={}|kubeconfig={}|server={}|token={}|ca={}|cpu={}|memory={}|pods={}",
-      KeyField(kind), KeyField(k.namespace_name), KeyField(k.label_selector),
-      KeyField(k.kubeconfig), KeyField(k.api_server), KeyField(k.token_file),
-      KeyField(k.ca_file), k.cpu_request_cores, k.memory_request_bytes, k.requests_from_pods);
+  return fmt::format("{}|ns={}|selector={}|{}|cpu={}|memory={}|pods={}", KeyField(kind),
+                     KeyField(k.namespace_name), KeyField(k.label_selector), ConnectionKey(k),
+                     k.cpu_request_cores, k.memory_request_bytes, k.requests_from_pods);
 }
 
 std::vector<std::string> KubeMeasures(const KubernetesResourcesParams& k) {
@@ -100,12 +112,23 @@ std::vector<std::string> KubeMeasures(const KubernetesResourcesParams& k) {
 
 }  // namespace
 
+std::string ScaleTargetRef::Describe() const {
+  std::string lower;
+  for (char c : kind)
+    lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  return fmt::format("{} {}/{} ({})", lower, namespace_name, name, api_version);
+}
+
 const char* ReduceName(Reduce r) {
   switch (r) {
-    case Reduce::kSum: return "sum";
-    case Reduce::kMax: return "max";
-    case Reduce::kMin: return "min";
-    case Reduce::kAvg: return "avg";
+    case Reduce::kSum:
+      return "sum";
+    case Reduce::kMax:
+      return "max";
+    case Reduce::kMin:
+      return "min";
+    case Reduce::kAvg:
+      return "avg";
   }
   return "sum";
 }
@@ -136,8 +159,8 @@ std::string NatsConnectionKey(const NatsJetStreamParams& n) {
 }
 
 std::string RabbitMqParams::Endpoint() const {
-  const char* scheme = protocol == Protocol::kHttp ? (tls ? "https" : "http")
-                                                   : (tls ? "amqps" : "amqp");
+  const char* scheme =
+      protocol == Protocol::kHttp ? (tls ? "https" : "http") : (tls ? "amqps" : "amqp");
   return fmt::format("{}://{}{}", scheme, FormatHostPort(host, port), path_prefix);
 }
 
@@ -146,17 +169,18 @@ std::string RabbitMqConnectionKey(const RabbitMqParams& p) {
   std::string vhost = p.protocol == RabbitMqParams::Protocol::kAmqp ? p.vhost : "";
   return fmt::format("endpoint={}|vhost={}|user={}|password={}|ca={}|cert={}|key={}",
                      KeyField(p.Endpoint()), KeyField(vhost), Secret(p.username).Fingerprint(),
-                     p.password.Fingerprint(), KeyField(p.tls_ca_file),
-                     KeyField(p.tls_cert_file), KeyField(p.tls_key_file));
+                     p.password.Fingerprint(), KeyField(p.tls_ca_file), KeyField(p.tls_cert_file),
+                     KeyField(p.tls_key_file));
 }
 
 std::string SourceSpec::Key() const {
   if (const RabbitMqParams* q = Rabbit(*this)) {
     // The mode and excludeUnacknowledged only pick the default measure: not part of the query.
-    return fmt::format("{}|{}|vhost={}|queue={}|regex={}|op={}|window={}", KeyField(kind),
-                       RabbitMqConnectionKey(*q), KeyField(q->vhost), KeyField(q->queue),
-                       q->use_regex, OperationName(q->operation),
-                       std::chrono::duration_cast<std::chrono::milliseconds>(q->rate_window).count());
+    return fmt::format(
+        "{}|{}|vhost={}|queue={}|regex={}|op={}|window={}", KeyField(kind),
+        RabbitMqConnectionKey(*q), KeyField(q->vhost), KeyField(q->queue), q->use_regex,
+        OperationName(q->operation),
+        std::chrono::duration_cast<std::chrono::milliseconds>(q->rate_window).count());
   }
   if (const RedisStreamsParams* r = Redis(*this)) return RedisKey(kind, *r);
   if (const NatsJetStreamParams* n = Nats(*this)) {
@@ -167,12 +191,19 @@ std::string SourceSpec::Key() const {
   }
   if (const PrometheusParams* p = Prom(*this)) return PrometheusKey(kind, *p);
   if (const KubernetesResourcesParams* k = Kube(*this)) return KubeKey(kind, *k);
+  if (const KubernetesScaleParams* k = Scale(*this)) {
+    return fmt::format("{}|api={}|kind={}|ns={}|name={}|{}", KeyField(kind),
+                       KeyField(k->target.api_version), KeyField(k->target.kind),
+                       KeyField(k->target.namespace_name), KeyField(k->target.name),
+                       ConnectionKey(*k));
+  }
   return KeyField(kind);
 }
 
 std::string SourceSpec::Describe() const {
   if (const RabbitMqParams* q = Rabbit(*this)) {
-    std::string out = fmt::format("{} {} vhost={} queue={}", kind, q->Endpoint(), q->vhost, q->queue);
+    std::string out =
+        fmt::format("{} {} vhost={} queue={}", kind, q->Endpoint(), q->vhost, q->queue);
     if (q->use_regex) out += fmt::format(" (regex, {})", OperationName(q->operation));
     return out;
   }
@@ -195,6 +226,11 @@ std::string SourceSpec::Describe() const {
     out += k->kubeconfig.empty() ? " in-cluster" : fmt::format(" kubeconfig={}", k->kubeconfig);
     return out;
   }
+  if (const KubernetesScaleParams* k = Scale(*this)) {
+    return fmt::format(
+        "{} {}{}", kind, k->target.Describe(),
+        k->kubeconfig.empty() ? " in-cluster" : fmt::format(" kubeconfig={}", k->kubeconfig));
+  }
   return kind;
 }
 
@@ -213,18 +249,18 @@ std::string SourceSpec::DefaultMeasure() const {
   }
   if (Prom(*this) != nullptr) return kMeasureValue;
   if (const KubernetesResourcesParams* k = Kube(*this)) {
-    return k->cpu_request_cores > 0 || k->requests_from_pods ? kMeasureCpuUtilization
-                                                             : kMeasureCpu;
+    return k->cpu_request_cores > 0 || k->requests_from_pods ? kMeasureCpuUtilization : kMeasureCpu;
   }
+  if (Scale(*this) != nullptr) return kMeasureSpecReplicas;
   return "";
 }
 
 std::vector<std::string> SourceSpec::Measures() const {
   if (const RabbitMqParams* q = Rabbit(*this)) {
     if (q->protocol == RabbitMqParams::Protocol::kAmqp) return {kMeasureReady, kMeasureConsumers};
-    return {kMeasureReady,       kMeasureUnacked,     kMeasureOutstanding,
-            kMeasureConsumers,   kMeasurePublishRate, kMeasureDeliverRate,
-            kMeasureAckRate,     kMeasureArrivedTotal, kMeasureCompletedTotal};
+    return {kMeasureReady,     kMeasureUnacked,      kMeasureOutstanding,
+            kMeasureConsumers, kMeasurePublishRate,  kMeasureDeliverRate,
+            kMeasureAckRate,   kMeasureArrivedTotal, kMeasureCompletedTotal};
   }
   if (const RedisStreamsParams* r = Redis(*this)) {
     if (r->consumer_group.empty()) return {kMeasureLength};
@@ -239,6 +275,7 @@ std::vector<std::string> SourceSpec::Measures() const {
   }
   if (Prom(*this) != nullptr) return {kMeasureValue};
   if (const KubernetesResourcesParams* k = Kube(*this)) return KubeMeasures(*k);
+  if (Scale(*this) != nullptr) return {kMeasureSpecReplicas, kMeasureStatusReplicas};
   return {};
 }
 

@@ -59,14 +59,19 @@ int64_t Stabilize(const Behavior& b, int64_t recommended, TimePoint now, Behavio
   int64_t result = h.current.value_or(recommended);
   if (result < lower) result = lower;
   if (result > upper) result = upper;
+  SeedRecommendation(b, recommended, now, h);
+  return result;
+}
 
+void SeedRecommendation(const Behavior& b, int64_t recommended, TimePoint now, BehaviorHistory& h) {
   // Record the unstabilized recommendation. An older entry that can never again be the window's
   // min (for up) or max (for down) is dropped, so each queue stays short.
   while (!h.up_min.empty() && h.up_min.back().second >= recommended) h.up_min.pop_back();
-  if (up_window > Duration::zero()) h.up_min.emplace_back(now, recommended);
+  if (b.scale_up.stabilization_window > Duration::zero()) h.up_min.emplace_back(now, recommended);
   while (!h.down_max.empty() && h.down_max.back().second <= recommended) h.down_max.pop_back();
-  if (down_window > Duration::zero()) h.down_max.emplace_back(now, recommended);
-  return result;
+  if (b.scale_down.stabilization_window > Duration::zero()) {
+    h.down_max.emplace_back(now, recommended);
+  }
 }
 
 std::optional<int64_t> ScaleUpLimit(const ScalingRules& rules, int64_t current, TimePoint now,
@@ -74,8 +79,8 @@ std::optional<int64_t> ScaleUpLimit(const ScalingRules& rules, int64_t current, 
   if (rules.select == SelectPolicy::kDisabled) return current;
   if (rules.policies.empty()) return std::nullopt;
   bool pick_max = rules.select == SelectPolicy::kMax;
-  int64_t result = pick_max ? std::numeric_limits<int64_t>::min()
-                            : std::numeric_limits<int64_t>::max();
+  int64_t result =
+      pick_max ? std::numeric_limits<int64_t>::min() : std::numeric_limits<int64_t>::max();
   for (const ScalingPolicy& p : rules.policies) {
     int64_t start = PeriodStart(p, current, now, h);
     int64_t proposed = 0;
@@ -97,8 +102,8 @@ std::optional<int64_t> ScaleDownLimit(const ScalingRules& rules, int64_t current
   if (rules.policies.empty()) return std::nullopt;
   // kMax allows the biggest change, i.e. the lowest target.
   bool pick_lowest = rules.select == SelectPolicy::kMax;
-  int64_t result = pick_lowest ? std::numeric_limits<int64_t>::max()
-                               : std::numeric_limits<int64_t>::min();
+  int64_t result =
+      pick_lowest ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
   for (const ScalingPolicy& p : rules.policies) {
     int64_t start = PeriodStart(p, current, now, h);
     int64_t proposed = 0;

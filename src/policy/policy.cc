@@ -67,7 +67,31 @@ int64_t SignalReplicas(const SignalInput& signal) {
   return ReplicasForLag(signal.value, signal.lag_threshold);
 }
 
+const char* ObservationName(Observation o) {
+  switch (o) {
+    case Observation::kSeeded:
+      return "seeded";
+    case Observation::kAdopted:
+      return "adopted";
+    case Observation::kExplained:
+      return "explained";
+    case Observation::kUnchanged:
+      return "unchanged";
+  }
+  return "unknown";
+}
+
 namespace {
+
+// Remembers a decided target for ObserveReplicas (consecutive equal targets once).
+void NoteTarget(PoolHistory& h, int64_t target, TimePoint now) {
+  if (!h.recent_targets.empty() && h.recent_targets.back().second == target) {
+    h.recent_targets.back().first = now;
+    return;
+  }
+  if (h.recent_targets.size() >= kRecentTargets) h.recent_targets.erase(h.recent_targets.begin());
+  h.recent_targets.emplace_back(now, target);
+}
 
 // ReplicasForLag, or `current` when the signal is within the tolerance band (the HPA's
 // Tolerances.isWithin(usageRatio), usageRatio = value / (threshold × current)). Utilization
@@ -151,6 +175,7 @@ Evaluation Evaluate(const PoolParams& params, const std::vector<SignalInput>& si
     out.previous_target = bh.current;
     bh.Clear();
     bh.current = params.min_replicas;
+    NoteTarget(h, d.desired, now);
     return out;
   }
 
@@ -167,6 +192,7 @@ Evaluation Evaluate(const PoolParams& params, const std::vector<SignalInput>& si
     d.desired = held;
     out.previous_target = bh.current;
     if (held != *bh.current) RecordTarget(b, held, now, bh);
+    NoteTarget(h, held, now);
     return out;
   }
 
@@ -204,7 +230,34 @@ Evaluation Evaluate(const PoolParams& params, const std::vector<SignalInput>& si
   d.desired = target;
   out.previous_target = bh.current;
   RecordTarget(b, target, now, bh);
+  NoteTarget(h, target, now);
   return out;
+}
+
+Observation ObserveReplicas(const PoolParams& params, PoolHistory& h, int64_t observed,
+                            TimePoint now, Duration settle) {
+  observed = std::max<int64_t>(observed, 0);
+  BehaviorHistory& bh = h.behavior;
+  const std::optional<int64_t> last = h.observed;
+  h.observed = observed;
+  if (!bh.current) {
+    bh.current = observed;
+    SeedRecommendation(params.behavior, observed, now, bh);
+    if (observed > 0) {
+      h.active = true;
+      h.last_above_activation = now;
+    }
+    NoteTarget(h, observed, now);
+    return Observation::kSeeded;
+  }
+  if (last && *last == observed) return Observation::kUnchanged;
+  for (const auto& [at, target] : h.recent_targets) {
+    if (target == observed && at > now - settle) return Observation::kExplained;
+  }
+  if (observed == *bh.current) return Observation::kExplained;
+  bh.current = observed;
+  NoteTarget(h, observed, now);
+  return Observation::kAdopted;
 }
 
 Duration TimeToInactive(const PoolParams& params, const PoolHistory& history, TimePoint now) {
@@ -226,6 +279,9 @@ void OverrideDesired(const PoolParams& params, Evaluation& ev, int64_t desired, 
   }
   bh.current = ev.previous_target;
   RecordTarget(params.behavior, desired, now, bh);
+  std::vector<std::pair<TimePoint, int64_t>>& recent = ev.history.recent_targets;
+  if (!recent.empty() && recent.back().first == now) recent.pop_back();
+  NoteTarget(ev.history, desired, now);
 }
 
 }  // namespace poolscaler::policy

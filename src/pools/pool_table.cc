@@ -6,6 +6,8 @@
 #include <functional>
 #include <set>
 
+#include "poolscaler/common/log.h"
+
 namespace poolscaler::pools {
 namespace {
 
@@ -130,7 +132,8 @@ void PoolTable::EvaluateAll(const sampler::SampleStore& store, TimePoint now) {
       std::vector<policy::SignalInput> inputs;
       absl::Status missing = absl::OkStatus();
       e.drain.resize(def.signals.size());
-      const std::optional<int64_t> current = e.history.behavior.current;  // last target
+      if (!ObserveWorkload(store, e, now)) continue;  // waiting for the workload's first read
+      const std::optional<int64_t> current = e.history.behavior.current;
       for (size_t i = 0; i < def.signals.size(); ++i) {
         const SignalBinding& b = def.signals[i];
         absl::StatusOr<double> v = store.Value(b.source_key, b.measure, now);
@@ -186,6 +189,53 @@ void PoolTable::EvaluateAll(const sampler::SampleStore& store, TimePoint now) {
     }
   }
   for (auto& [fn, state] : notify) fn(state);
+}
+
+bool PoolTable::ObserveWorkload(const sampler::SampleStore& store, Entry& e, TimePoint now) {
+  PoolState& st = e.state;
+  const PoolDefinition& def = st.definition;
+  CurrentReplicas& c = st.current;
+  bool read = false;
+  if (!def.scale_source_key.empty()) {
+    absl::StatusOr<sampler::MeasuredAt> m = store.Values(
+        def.scale_source_key, {config::kMeasureSpecReplicas, config::kMeasureStatusReplicas}, now);
+    if (m.ok() && m->values[0]) {
+      read = true;
+      c.status = absl::OkStatus();
+      c.spec_replicas = static_cast<int64_t>(*m->values[0]);
+      c.status_replicas =
+          m->values[1] ? std::optional<int64_t>(static_cast<int64_t>(*m->values[1])) : std::nullopt;
+      c.read_at = m->at;
+      policy::Observation o =
+          policy::ObserveReplicas(def.params, e.history, *c.spec_replicas, now, def.scale_settle);
+      c.last_observation = policy::ObservationName(o);
+      if (o == policy::Observation::kAdopted) ++c.adopted_total;
+      if (c.seed.empty()) c.seed = o == policy::Observation::kSeeded ? "kubernetes" : "none";
+    } else {
+      c.status = m.ok() ? absl::UnavailableError("the reading has no spec.replicas") : m.status();
+      if (c.seed.empty()) {
+        if (!st.has_decision && !store.Attempted(def.scale_source_key)) {
+          // A start-up or a new pool: decide nothing until the workload has been read once.
+          st.status = absl::UnavailableError(
+              fmt::format("waiting for the first read of {}", def.scale_target));
+          return false;
+        }
+        c.seed = "none";
+        log::Warn(
+            "pool starts without its workload's replica count: its stabilization "
+            "window begins empty, so it may scale down at once",
+            {{"pool", def.name},
+             {"workload", def.scale_target},
+             {"error", std::string(c.status.message())}});
+      }
+    }
+  } else if (c.seed.empty()) {
+    c.seed = "none";
+  }
+  const std::optional<int64_t>& current = e.history.behavior.current;
+  c.replicas = current;
+  c.from = !current ? "none" : read ? "kubernetes" : "decision";
+  return true;
 }
 
 void PoolTable::ApplyDrain(const sampler::SampleStore& store, const SignalBinding& b,
@@ -249,6 +299,12 @@ void PoolTable::ApplyTierBudgets(std::map<std::string, policy::Evaluation>& fres
 std::vector<policy::TierGroup> PoolTable::TierGroups() const {
   std::lock_guard lock(mu_);
   return tier_groups_;
+}
+
+bool PoolTable::Warm() const {
+  std::lock_guard lock(mu_);
+  return std::all_of(pools_.begin(), pools_.end(),
+                     [](const auto& p) { return !p.second.state.current.seed.empty(); });
 }
 
 std::optional<PoolState> PoolTable::Get(const std::string& id) const {

@@ -147,18 +147,19 @@ absl::Status Runtime::Start() {
     stopping_ = false;
   }
   maintenance_ = std::thread([this] { Maintain(); });
-  log::Info("poolscaler serving",
-            {{"grpc", fmt::format("{}", p.grpc.port())},
-             {"http", fmt::format("{}", p.http.port())},
-             {"external_metrics",
-              p.external_metrics ? fmt::format("{}", p.external_metrics->port()) : "off"},
-             {"grpc_tls", !options_.grpc_tls.enabled()              ? "off (plaintext)"
-                          : options_.grpc_tls.client_ca_file.empty() ? "tls"
-                                                                     : "mutual tls"},
+  log::Info(
+      "poolscaler serving",
+      {{"grpc", fmt::format("{}", p.grpc.port())},
+       {"http", fmt::format("{}", p.http.port())},
+       {"external_metrics",
+        p.external_metrics ? fmt::format("{}", p.external_metrics->port()) : "off"},
+       {"grpc_tls", !options_.grpc_tls.enabled()               ? "off (plaintext)"
+                    : options_.grpc_tls.client_ca_file.empty() ? "tls"
+                                                               : "mutual tls"},
 
-             {"config", options_.config_path.empty() ? "(none: raw mode only)" : options_.config_path},
-             {"sources", fmt::format("{}", cfg->sources.size())},
-             {"pools", fmt::format("{}", cfg->pools.size())}});
+       {"config", options_.config_path.empty() ? "(none: raw mode only)" : options_.config_path},
+       {"sources", fmt::format("{}", cfg->sources.size())},
+       {"pools", fmt::format("{}", cfg->pools.size())}});
   return absl::OkStatus();
 }
 
@@ -258,6 +259,11 @@ absl::Status Runtime::Ready() const {
   if (!parts_) return absl::UnavailableError("not started");
   if (!parts_->store.AllAttempted()) {
     return absl::UnavailableError("waiting for the first sample of every source");
+  }
+  if (!parts_->table.Warm()) {
+    return absl::UnavailableError(
+        "waiting for every pool's first evaluation with its workload's "
+        "replica count");
   }
   return absl::OkStatus();
 }

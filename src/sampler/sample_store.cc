@@ -134,6 +134,12 @@ std::vector<std::pair<std::string, SourceRecord>> SampleStore::Snapshot() const 
   return {records_.begin(), records_.end()};
 }
 
+bool SampleStore::Attempted(const std::string& key) const {
+  std::lock_guard lock(mu_);
+  auto it = records_.find(key);
+  return it != records_.end() && it->second.has_attempt();
+}
+
 bool SampleStore::AllAttempted() const {
   std::lock_guard lock(mu_);
   for (const auto& [key, r] : records_) {

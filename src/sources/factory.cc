@@ -1,4 +1,5 @@
 #include <fmt/format.h>
+
 #include "absl/status/status.h"
 #include "poolscaler/common/text.h"
 #include "poolscaler/sources/http_sources.h"
@@ -20,6 +21,7 @@ class DefaultFactory final : public SourceFactory {
     if (spec.kind == config::kPrometheus) return prometheus_.Create(spec);
     if (spec.kind == config::kKubernetesResources) return kubernetes_resources_.Create(spec);
     if (spec.kind == config::kRabbitMq) return rabbitmq_.Create(spec);
+    if (spec.kind == config::kKubernetesScale) return kubernetes_scale_.Create(spec);
     return absl::InvalidArgumentError(
         fmt::format("source {}: unknown kind {}", Quote(spec.name), Quote(spec.kind)));
   }
@@ -30,6 +32,7 @@ class DefaultFactory final : public SourceFactory {
   PrometheusFactory prometheus_;
   KubernetesResourcesFactory kubernetes_resources_;
   RabbitMqFactory rabbitmq_;
+  KubernetesScaleFactory kubernetes_scale_;
 };
 
 }  // namespace

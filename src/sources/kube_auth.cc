@@ -1,5 +1,6 @@
 #include "kube_auth.h"
 
+#include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cerrno>
@@ -8,7 +9,6 @@
 #include <fstream>
 #include <sstream>
 
-#include <fmt/format.h>
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "poolscaler/common/text.h"
@@ -95,9 +95,9 @@ absl::StatusOr<KubeTarget> Parse(const std::string& yaml_text, const std::string
   t.server = Scalar(*cluster, "server");
   while (!t.server.empty() && t.server.back() == '/') t.server.pop_back();
   if (!t.server.starts_with("https://") && !t.server.starts_with("http://")) {
-    return absl::InvalidArgumentError(fmt::format(
-        "kubeconfig {}: cluster {} has no http(s) server (value {})", what,
-        Quote(Scalar(*context, "cluster")), Quote(t.server)));
+    return absl::InvalidArgumentError(
+        fmt::format("kubeconfig {}: cluster {} has no http(s) server (value {})", what,
+                    Quote(Scalar(*context, "cluster")), Quote(t.server)));
   }
   t.auth.ca_file = Resolve(base_dir, Scalar(*cluster, "certificate-authority"));
   if (!Scalar(*cluster, "certificate-authority-data").empty()) {
@@ -119,7 +119,8 @@ absl::StatusOr<KubeTarget> Parse(const std::string& yaml_text, const std::string
           what, Quote(user_name), unsupported));
     }
   }
-  if (std::string token = Scalar(*user, "token"); !token.empty()) t.auth.bearer_token = Secret(token);
+  if (std::string token = Scalar(*user, "token"); !token.empty())
+    t.auth.bearer_token = Secret(token);
   t.token_file = Resolve(base_dir, Scalar(*user, "tokenFile"));
   t.auth.cert_file = Resolve(base_dir, Scalar(*user, "client-certificate"));
   t.auth.key_file = Resolve(base_dir, Scalar(*user, "client-key"));
@@ -140,7 +141,8 @@ absl::StatusOr<KubeTarget> Parse(const std::string& yaml_text, const std::string
   if (has_cert != has_key) {
     return absl::InvalidArgumentError(fmt::format(
         "kubeconfig {}: user {} has a client certificate without its key (or a key without "
-        "its certificate)", what, Quote(user_name)));
+        "its certificate)",
+        what, Quote(user_name)));
   }
   return t;
 }
@@ -167,7 +169,7 @@ absl::StatusOr<KubeTarget> LoadKubeconfig(const std::string& path) {
   return t;
 }
 
-absl::StatusOr<KubeTarget> InClusterTarget(const config::KubernetesResourcesParams& params) {
+absl::StatusOr<KubeTarget> InClusterTarget(const config::KubeConnection& params) {
   KubeTarget t;
   if (!params.api_server.empty()) {
     t.server = params.api_server;
@@ -176,7 +178,7 @@ absl::StatusOr<KubeTarget> InClusterTarget(const config::KubernetesResourcesPara
     const char* port = std::getenv("KUBERNETES_SERVICE_PORT");
     if (host == nullptr || *host == '\0' || port == nullptr || *port == '\0') {
       return absl::FailedPreconditionError(
-          "kubernetes-resources: not running in a pod (KUBERNETES_SERVICE_HOST/PORT are not "
+          "kubernetes API: not running in a pod (KUBERNETES_SERVICE_HOST/PORT are not "
           "set): give \"kubeconfig\" or \"apiServer\"");
     }
     std::string h = host;

@@ -5,8 +5,8 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "poolscaler/config/source_spec.h"
 #include "http_fetch.h"
+#include "poolscaler/config/source_spec.h"
 
 namespace poolscaler::sources {
 
@@ -31,7 +31,7 @@ absl::StatusOr<KubeTarget> LoadKubeconfig(const std::string& path);
 // The in-cluster target: params.api_server, else https://$KUBERNETES_SERVICE_HOST:
 // $KUBERNETES_SERVICE_PORT; CA params.ca_file; token read from params.token_file.
 // FAILED_PRECONDITION when neither api_server nor the environment gives a server.
-absl::StatusOr<KubeTarget> InClusterTarget(const config::KubernetesResourcesParams& params);
+absl::StatusOr<KubeTarget> InClusterTarget(const config::KubeConnection& params);
 
 // Reads a token file (trailing newlines dropped). Errors name the path, never the content.
 absl::StatusOr<Secret> ReadTokenFile(const std::string& path);

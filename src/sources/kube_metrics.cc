@@ -1,7 +1,10 @@
 #include "poolscaler/sources/kube_metrics.h"
 
 #include <fmt/format.h>
+
+#include <cstdint>
 #include <nlohmann/json.hpp>
+
 #include "absl/status/status.h"
 #include "poolscaler/common/quantity.h"
 #include "poolscaler/common/text.h"
@@ -29,9 +32,10 @@ absl::Status AddQuantity(const Json& usage, const char* key, int scale, const st
     return absl::OkStatus();
   }
   const Json& v = usage[key];
-  if (!v.is_string()) return Malformed("kubernetes", fmt::format("{} {} is not a string", where, key));
-  absl::StatusOr<Quantity> q = Quantity::Parse(fmt::format("{} {}", where, key),
-                                               v.get_ref<const std::string&>());
+  if (!v.is_string())
+    return Malformed("kubernetes", fmt::format("{} {} is not a string", where, key));
+  absl::StatusOr<Quantity> q =
+      Quantity::Parse(fmt::format("{} {}", where, key), v.get_ref<const std::string&>());
   if (!q.ok()) return absl::FailedPreconditionError(q.status().message());
   absl::StatusOr<int64_t> scaled = q->ScaledValue(scale);
   if (!scaled.ok() || *scaled < 0 || *sum > INT64_MAX - *scaled) {
@@ -108,7 +112,8 @@ absl::StatusOr<std::map<std::string, PodRequests>> DecodeRequests(std::string_vi
     const Json spec = item.value("spec", Json::object());
     const Json containers = spec.is_object() ? spec.value("containers", Json::array()) : Json();
     if (!containers.is_array()) {
-      return Malformed("pods API", fmt::format("pod {}: spec.containers is not a list", Quote(name)));
+      return Malformed("pods API",
+                       fmt::format("pod {}: spec.containers is not a list", Quote(name)));
     }
     PodRequests r;
     if (containers.empty()) r.has_cpu = r.has_memory = false;
@@ -134,7 +139,84 @@ absl::StatusOr<std::map<std::string, PodRequests>> DecodeRequests(std::string_vi
   return out;
 }
 
+// A replica count: a whole number in [0, 2^31 - 1] (int32 in the API).
+absl::StatusOr<int64_t> Replicas(const Json& v, std::string_view field) {
+  if (!v.is_number_integer() && !v.is_number_unsigned()) {
+    return Malformed("scale subresource", fmt::format("{} is not a whole number", field));
+  }
+  const bool in_range = v.is_number_unsigned()
+                            ? v.get<uint64_t>() <= INT32_MAX
+                            : v.get<int64_t>() >= 0 && v.get<int64_t>() <= INT32_MAX;
+  if (!in_range) return Malformed("scale subresource", fmt::format("{} is out of range", field));
+  return v.get<int64_t>();
+}
+
+absl::StatusOr<ScaleReading> DecodeScaleBody(std::string_view body) {
+  Json doc = Json::parse(body, nullptr, false);
+  if (doc.is_discarded()) return Malformed("scale subresource", "not JSON");
+  if (!doc.is_object() || doc.value("kind", Json()) != "Scale") {
+    return Malformed("scale subresource", "not a Scale");
+  }
+  ScaleReading out;
+  const Json spec = doc.value("spec", Json::object());
+  const Json status = doc.value("status", Json::object());
+  if (!spec.is_object() || !status.is_object()) {
+    return Malformed("scale subresource", "spec or status is not an object");
+  }
+  if (spec.contains("replicas")) {  // omitted when 0
+    absl::StatusOr<int64_t> n = Replicas(spec["replicas"], "spec.replicas");
+    if (!n.ok()) return n.status();
+    out.spec_replicas = *n;
+  }
+  if (status.contains("replicas")) {
+    absl::StatusOr<int64_t> n = Replicas(status["replicas"], "status.replicas");
+    if (!n.ok()) return n.status();
+    out.status_replicas = *n;
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> FindScale(std::string_view body, std::string_view kind) {
+  Json doc = Json::parse(body, nullptr, false);
+  if (doc.is_discarded()) return Malformed("API discovery", "not JSON");
+  if (!doc.is_object() || doc.value("kind", Json()) != "APIResourceList" ||
+      !doc.contains("resources") || !doc["resources"].is_array()) {
+    return Malformed("API discovery", "not an APIResourceList");
+  }
+  std::string resource;
+  for (const Json& r : doc["resources"]) {
+    if (!r.is_object() || !r.contains("name") || !r["name"].is_string()) continue;
+    const std::string& name = r["name"].get_ref<const std::string&>();
+    if (name.find('/') == std::string::npos && r.value("kind", Json()) == kind) resource = name;
+  }
+  if (resource.empty()) {
+    return absl::NotFoundError(fmt::format("API discovery: no resource of kind {}", Quote(kind)));
+  }
+  for (const Json& r : doc["resources"]) {
+    if (r.is_object() && r.value("name", Json()) == resource + "/scale") return resource;
+  }
+  return absl::FailedPreconditionError(
+      fmt::format("API discovery: {} ({}) has no scale subresource, so it cannot be scaled",
+                  Quote(kind), resource));
+}
+
 }  // namespace
+
+absl::StatusOr<ScaleReading> DecodeScale(std::string_view body) {
+  try {
+    return DecodeScaleBody(body);
+  } catch (const std::exception& e) {
+    return Malformed("scale subresource", e.what());
+  }
+}
+
+absl::StatusOr<std::string> FindScaleResource(std::string_view body, std::string_view kind) {
+  try {
+    return FindScale(body, kind);
+  } catch (const std::exception& e) {
+    return Malformed("API discovery", e.what());
+  }
+}
 
 absl::StatusOr<PodMetricsSummary> DecodePodMetricsList(std::string_view body) {
   try {
@@ -152,7 +234,8 @@ absl::StatusOr<std::map<std::string, PodRequests>> DecodePodRequests(std::string
   }
 }
 
-absl::Status KubeApiError(long http_status, std::string_view body, std::string_view what) {
+absl::Status KubeApiError(long http_status, std::string_view body, std::string_view what,
+                          std::string_view forbidden_hint) {
   std::string detail;
   Json doc = Json::parse(body, nullptr, false);
   if (!doc.is_discarded() && doc.is_object() && doc.contains("message") &&
@@ -166,9 +249,7 @@ absl::Status KubeApiError(long http_status, std::string_view body, std::string_v
     case 401:
       return absl::UnauthenticatedError(message + " (the token or client certificate was refused)");
     case 403:
-      return absl::PermissionDeniedError(
-          message + " (the service account needs get/list on pods.metrics.k8s.io; see "
-                    "deploy/rbac-metrics.yaml)");
+      return absl::PermissionDeniedError(fmt::format("{} ({})", message, forbidden_hint));
     case 404:
       return absl::NotFoundError(message);
     case 429:

@@ -1,12 +1,13 @@
 // The kubernetes-resources source.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <exception>
 #include <optional>
 
-#include <fmt/format.h>
 #include "absl/status/status.h"
 #include "http_fetch.h"
-#include "kube_auth.h"
+#include "kube_client.h"
 #include "poolscaler/common/text.h"
 #include "poolscaler/sources/http_sources.h"
 #include "poolscaler/sources/kube_metrics.h"
@@ -18,16 +19,15 @@ namespace {
 class KubernetesResourcesSource final : public Source {
  public:
   explicit KubernetesResourcesSource(config::SourceSpec spec)
-      : spec_(std::move(spec)),
-        params_(std::get<config::KubernetesResourcesParams>(spec_.params)) {
+      : spec_(std::move(spec)), params_(std::get<config::KubernetesResourcesParams>(spec_.params)) {
     std::string query;
     if (!params_.label_selector.empty()) {
       query = "?labelSelector=" + UrlEncode(params_.label_selector);
     }
     metrics_path_ = fmt::format("/apis/metrics.k8s.io/v1beta1/namespaces/{}/pods{}",
                                 UrlEncode(params_.namespace_name), query);
-    pods_path_ = fmt::format("/api/v1/namespaces/{}/pods{}", UrlEncode(params_.namespace_name),
-                             query);
+    pods_path_ =
+        fmt::format("/api/v1/namespaces/{}/pods{}", UrlEncode(params_.namespace_name), query);
   }
 
   const config::SourceSpec& spec() const override { return spec_; }
@@ -36,8 +36,7 @@ class KubernetesResourcesSource final : public Source {
     try {
       absl::StatusOr<Reading> r = SampleOnce(deadline);
       if (!r.ok() && r.status().code() != absl::StatusCode::kNotFound) {
-        target_.reset();  // re-read the kubeconfig / environment next time
-        fetcher_.reset();
+        client_.Reset();  // re-read the kubeconfig / environment next time
       }
       return r;
     } catch (const std::exception& e) {
@@ -46,49 +45,16 @@ class KubernetesResourcesSource final : public Source {
   }
 
  private:
-  absl::Status Connect() {
-    if (!target_) {
-      absl::StatusOr<KubeTarget> t = params_.kubeconfig.empty() ? InClusterTarget(params_)
-                                                               : LoadKubeconfig(params_.kubeconfig);
-      if (!t.ok()) return t.status();
-      target_ = std::move(*t);
-    }
-    if (!target_->token_file.empty()) {
-      // Projected service-account tokens rotate: read the file each time, reconnect on change.
-      absl::StatusOr<Secret> token = ReadTokenFile(target_->token_file);
-      if (!token.ok()) return token.status();
-      if (!(*token == token_)) {
-        token_ = *token;
-        fetcher_.reset();
-      }
-    }
-    if (!fetcher_) {
-      HttpAuth auth = target_->auth;
-      if (!token_.empty()) auth.bearer_token = token_;
-      fetcher_ = std::make_unique<HttpFetcher>(std::move(auth));
-    }
-    return absl::OkStatus();
-  }
-
   // GETs `path` from the API server; non-2xx answers become KubeApiError statuses.
   absl::StatusOr<std::string> Get(const std::string& path, TimePoint deadline,
                                   std::string_view what) {
     Duration timeout = std::min(spec_.timeout, deadline - SteadyClock::now());
-    if (timeout <= Duration::zero()) {
-      return absl::DeadlineExceededError(fmt::format("{}: no time left for a request", what));
-    }
-    std::string name = fmt::format("{} at {}", what, target_->server);
-    absl::StatusOr<HttpResponse> r = fetcher_->Get(target_->server + path, timeout, name);
-    if (!r.ok()) return r.status();
-    if (r->status < 200 || r->status > 299) {
-      std::string about = fmt::format("{} (namespace {})", name, Quote(params_.namespace_name));
-      return KubeApiError(r->status, r->body, about);
-    }
-    return std::move(r->body);
+    return client_.Get(path, timeout, what,
+                       fmt::format(" (namespace {})", Quote(params_.namespace_name)),
+                       kMetricsForbiddenHint);
   }
 
   absl::StatusOr<Reading> SampleOnce(TimePoint deadline) {
-    if (absl::Status s = Connect(); !s.ok()) return s;
     absl::StatusOr<std::string> body = Get(metrics_path_, deadline, "metrics API");
     if (!body.ok()) return body.status();
     absl::StatusOr<PodMetricsSummary> m = DecodePodMetricsList(*body);
@@ -105,8 +71,8 @@ class KubernetesResourcesSource final : public Source {
     reading.measures[config::kMeasureMemory] = pods > 0 ? memory / pods : 0;
     std::vector<std::string> notes;
     if (m->pods_without_metrics > 0) {
-      notes.push_back(fmt::format("{} pod(s) without container metrics left out",
-                                  m->pods_without_metrics));
+      notes.push_back(
+          fmt::format("{} pod(s) without container metrics left out", m->pods_without_metrics));
     }
 
     double cpu_requests = params_.cpu_request_cores * pods;
@@ -114,8 +80,7 @@ class KubernetesResourcesSource final : public Source {
     if (params_.requests_from_pods) {
       absl::StatusOr<std::string> pods_body = Get(pods_path_, deadline, "pods API");
       if (!pods_body.ok()) return pods_body.status();
-      absl::StatusOr<std::map<std::string, PodRequests>> requests =
-          DecodePodRequests(*pods_body);
+      absl::StatusOr<std::map<std::string, PodRequests>> requests = DecodePodRequests(*pods_body);
       if (!requests.ok()) return requests.status();
       int64_t cpu_nano = 0, memory_bytes = 0, missing = 0;
       for (const auto& [name, usage] : m->pods) {
@@ -133,10 +98,10 @@ class KubernetesResourcesSource final : public Source {
         cpu_nano += it->second.cpu_nanocores;
         memory_bytes += it->second.memory_bytes;
       }
-      if (missing > 0) notes.push_back(fmt::format("{} pod(s) with metrics not in the pods list",
-                                                   missing));
-      int64_t unmeasured = static_cast<int64_t>(requests->size()) -
-                           (static_cast<int64_t>(m->pods.size()) - missing);
+      if (missing > 0)
+        notes.push_back(fmt::format("{} pod(s) with metrics not in the pods list", missing));
+      int64_t unmeasured =
+          static_cast<int64_t>(requests->size()) - (static_cast<int64_t>(m->pods.size()) - missing);
       if (unmeasured > 0) {
         notes.push_back(fmt::format("{} running pod(s) without metrics", unmeasured));
       }
@@ -159,9 +124,7 @@ class KubernetesResourcesSource final : public Source {
   const config::KubernetesResourcesParams& params_;  // inside spec_
   std::string metrics_path_;
   std::string pods_path_;
-  std::optional<KubeTarget> target_;
-  Secret token_;
-  std::unique_ptr<HttpFetcher> fetcher_;
+  KubeClient client_{params_};
 };
 
 }  // namespace

@@ -59,6 +59,27 @@ std::string PoolsJson(const std::vector<pools::PoolState>& pools, TimePoint now)
       j["inactiveAfterSeconds"] =
           std::max(0.0, ToSeconds(p->inactive_after) - ToSeconds(now - p->decided_at));
     }
+    // What "current replicas" (tolerance, rate policies, stabilization) stood on, and whether the
+    // windows were seeded from the workload after start-up.
+    const pools::CurrentReplicas& c = p->current;
+    nlohmann::ordered_json cj;
+    cj["replicas"] = c.replicas ? nlohmann::ordered_json(*c.replicas) : nullptr;
+    cj["from"] = c.from;
+    cj["windowSeed"] = c.seed.empty() ? "waiting" : c.seed;
+    if (!def.scale_target.empty()) {
+      nlohmann::ordered_json wj;
+      wj["target"] = def.scale_target;
+      wj["specReplicas"] = c.spec_replicas ? nlohmann::ordered_json(*c.spec_replicas) : nullptr;
+      wj["statusReplicas"] =
+          c.status_replicas ? nlohmann::ordered_json(*c.status_replicas) : nullptr;
+      wj["readSecondsAgo"] =
+          c.read_at ? nlohmann::ordered_json(ToSeconds(now - *c.read_at)) : nullptr;
+      if (!c.status.ok()) wj["error"] = std::string(c.status.message());
+      wj["lastObservation"] = c.last_observation;
+      wj["changesAdopted"] = c.adopted_total;
+      cj["workload"] = wj;
+    }
+    j["currentReplicas"] = cj;
     nlohmann::ordered_json signals = nlohmann::ordered_json::array();
     for (const pools::SignalState& s : p->signals) {
       nlohmann::ordered_json sj;

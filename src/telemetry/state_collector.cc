@@ -142,8 +142,47 @@ void StateCollector::CollectPools(std::vector<MetricFamily>* out) const {
                             "Drain-time signals: jobs/s one replica is taken to finish "
                             "(configured, or learned).",
                             MetricType::Gauge);
+  auto current = Family("poolscaler_pool_current_replicas",
+                        "Replica count the pool's last decision started from (the HPA's current "
+                        "replicas): from=kubernetes when the workload's scale subresource was "
+                        "read, from=decision when the pool's own last target stood for it.",
+                        MetricType::Gauge);
+  auto seeded = Family("poolscaler_pool_window_seeded",
+                       "1 if the pool's stabilization window was seeded from its workload's "
+                       "replica count at start-up (or when the pool appeared); 0 if it began "
+                       "empty, so a scale-down right after a restart was not held.",
+                       MetricType::Gauge);
+  auto workload_known = Family("poolscaler_pool_workload_known",
+                               "Pools with a scaleTargetRef: 1 if the workload's replica count "
+                               "was read fresh at the last evaluation, 0 if it could not be "
+                               "(the pool then starts from its own last target).",
+                               MetricType::Gauge);
+  auto workload_age = Family("poolscaler_pool_workload_read_age_seconds",
+                             "Pools with a scaleTargetRef: age of the last good read of the "
+                             "workload's scale subresource.",
+                             MetricType::Gauge);
+  auto adopted = Family("poolscaler_pool_workload_changes_adopted_total",
+                        "Workload replica counts no decision of the pool explained (kubectl "
+                        "scale, a budget, KEDA's 0-1 step) that became its current replicas.",
+                        MetricType::Counter);
+  const TimePoint now = clock_.Now();
   for (const pools::PoolState& st : table_.Snapshot()) {
     std::string pool = st.definition.name;
+    const pools::CurrentReplicas& c = st.current;
+    if (c.replicas) {
+      current.metric.push_back(
+          Gauge({{"from", c.from}, {"pool", pool}}, static_cast<double>(*c.replicas)));
+    }
+    if (!c.seed.empty()) {
+      seeded.metric.push_back(Gauge({{"pool", pool}}, c.seed == "kubernetes" ? 1 : 0));
+    }
+    if (!st.definition.scale_source_key.empty()) {
+      workload_known.metric.push_back(Gauge({{"pool", pool}}, c.status.ok() && c.read_at ? 1 : 0));
+      if (c.read_at) {
+        workload_age.metric.push_back(Gauge({{"pool", pool}}, ToSeconds(now - *c.read_at)));
+      }
+      adopted.metric.push_back(Counter({{"pool", pool}}, static_cast<double>(c.adopted_total)));
+    }
     available.metric.push_back(Gauge({{"pool", pool}}, st.status.ok() ? 1 : 0));
     missing.metric.push_back(Gauge({{"pool", pool}}, static_cast<double>(st.SignalsMissing())));
     for (const pools::SignalState& s : st.signals) {
@@ -180,9 +219,9 @@ void StateCollector::CollectPools(std::vector<MetricFamily>* out) const {
       winning_value.metric.push_back(Gauge({{"pool", pool}}, d.winning_value));
     }
   }
-  for (auto* f :
-       {&desired, &raw, &active, &available, &missing, &limited, &limited_total, &limit_change,
-        &winning, &winning_value, &signal_value, &arrivals, &completions, &per_replica}) {
+  for (auto* f : {&desired, &raw, &active, &available, &missing, &limited, &limited_total,
+                  &limit_change, &winning, &winning_value, &signal_value, &arrivals, &completions,
+                  &per_replica, &current, &seeded, &workload_known, &workload_age, &adopted}) {
     Emit(out, std::move(*f));
   }
 }

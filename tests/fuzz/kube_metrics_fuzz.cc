@@ -1,11 +1,13 @@
 // Fuzzes the Kubernetes API decoders (sources/kube_metrics.h). Input: a response body, decoded
-// as a PodMetricsList, as a PodList and as an error answer.
+// as a PodMetricsList, as a PodList, as a Scale, as an APIResourceList and as an error answer.
 //
 // Invariants:
 //  - Decode errors are FAILED_PRECONDITION; KubeApiError maps 401/403/404/503 to
 //    UNAUTHENTICATED/PERMISSION_DENIED/NOT_FOUND/UNAVAILABLE and its message starts with "what".
 //  - A decoded PodMetricsList has non-negative usage and its sums equal the per-pod sums.
 //  - Decoded requests are non-negative.
+//  - A decoded Scale has both counts in [0, 2^31 - 1]; discovery finds a resource without '/'
+//    (or NOT_FOUND / FAILED_PRECONDITION).
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -43,6 +45,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const auto& [name, r] : *requests) {
       FUZZ_CHECK(!name.empty() && r.cpu_nanocores >= 0 && r.memory_bytes >= 0, shown);
     }
+  }
+
+  absl::StatusOr<ScaleReading> scale = DecodeScale(body);
+  if (!scale.ok()) {
+    FUZZ_CHECK(scale.status().code() == StatusCode::kFailedPrecondition, scale.status().ToString());
+  } else {
+    FUZZ_CHECK(scale->spec_replicas >= 0 && scale->spec_replicas <= INT32_MAX, shown);
+    FUZZ_CHECK(scale->status_replicas >= 0 && scale->status_replicas <= INT32_MAX, shown);
+  }
+  absl::StatusOr<std::string> resource = FindScaleResource(body, "Deployment");
+  if (!resource.ok()) {
+    FUZZ_CHECK(resource.status().code() == StatusCode::kNotFound ||
+                   resource.status().code() == StatusCode::kFailedPrecondition,
+               resource.status().ToString());
+  } else {
+    FUZZ_CHECK(!resource->empty() && resource->find('/') == std::string::npos, shown);
   }
 
   const std::pair<long, StatusCode> kCodes[] = {{401, StatusCode::kUnauthenticated},

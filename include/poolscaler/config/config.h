@@ -43,8 +43,8 @@ struct SignalSpec {
 // pod takes to start, and the backlog-age objective. (Drain-time mode is policy::PoolParams::
 // drain; `perReplicaRate` sets both the model's rate and drain mode's configured one.)
 struct PoolModel {
-  double per_replica_rate = 1;   // `perReplicaRate`: jobs one replica finishes per second
-  Duration startup{std::chrono::seconds(30)};  // `startupSeconds`: pod start-up delay
+  double per_replica_rate = 1;  // `perReplicaRate`: jobs one replica finishes per second
+  Duration startup{std::chrono::seconds(30)};          // `startupSeconds`: pod start-up delay
   Duration backlog_age_slo{std::chrono::seconds(60)};  // `backlogAgeSLOSeconds`
 };
 
@@ -54,6 +54,11 @@ struct PoolSpec {
   policy::PoolParams params;
   std::vector<SignalSpec> signals;
   PoolModel model;
+  // `scaleTargetRef`: the workload whose scale subresource gives the pool's current replicas
+  // (the HPA's "current replicas"), read by the kubernetes-scale source named `scale_source`.
+  // Unset: the pool's own last target stands for it.
+  std::optional<ScaleTargetRef> scale_target;
+  std::string scale_source;
 };
 
 struct Config {
@@ -64,6 +69,9 @@ struct Config {
   std::vector<SourceSpec> sources;
   std::vector<PoolSpec> pools;
   std::vector<policy::TierGroup> tier_groups;  // `tierGroups:`, shared budgets
+  // `kubernetes:`: the connection and timing every pool's scaleTargetRef source copies (kind
+  // kKubernetesScale, in-cluster and `defaults` timing unless the section says otherwise).
+  SourceSpec scale_source_template;
 
   const SourceSpec* FindSource(const std::string& name) const;
   const policy::TierGroup* FindTierGroup(const std::string& name) const;

@@ -19,8 +19,8 @@ enum class SelectPolicy : uint8_t { kMax, kMin, kDisabled };
 // the period (kPercent) may be added (scale-up) or removed (scale-down) per `period`.
 struct ScalingPolicy {
   ScalingPolicyType type = ScalingPolicyType::kPods;
-  int64_t value = 1;   // > 0
-  Duration period{};   // > 0, at most 30 min in the HPA API
+  int64_t value = 1;  // > 0
+  Duration period{};  // > 0, at most 30 min in the HPA API
 };
 
 // The HPA's tolerance band on usage / (target × current): within [1 − down, 1 + up] the current
@@ -55,12 +55,14 @@ struct ScalingRules {
 // -100 % per 15 s; tolerance 0.1 each way.
 // Inline so that modules using only these structs (config) need not link the policy library.
 inline ScalingRules DefaultScaleUp() {
-  return {Duration::zero(), SelectPolicy::kMax,
+  return {Duration::zero(),
+          SelectPolicy::kMax,
           {{ScalingPolicyType::kPercent, 100, std::chrono::seconds(15)},
            {ScalingPolicyType::kPods, 4, std::chrono::seconds(15)}}};
 }
 inline ScalingRules DefaultScaleDown() {
-  return {std::chrono::seconds(300), SelectPolicy::kMax,
+  return {std::chrono::seconds(300),
+          SelectPolicy::kMax,
           {{ScalingPolicyType::kPercent, 100, std::chrono::seconds(15)}}};
 }
 
@@ -108,6 +110,10 @@ struct BehaviorHistory {
 // entries strictly newer than now - window); the result is `current` moved into [lower, upper].
 // Records `recommended` in the history. With no `current`, `recommended` stands for it.
 int64_t Stabilize(const Behavior& b, int64_t recommended, TimePoint now, BehaviorHistory& h);
+
+// Records `recommended` as a recommendation made at `now` without stabilizing anything (the
+// HPA's seed of a new autoscaler's window with its current replica count).
+void SeedRecommendation(const Behavior& b, int64_t recommended, TimePoint now, BehaviorHistory& h);
 
 // Highest target allowed by the scale-up rate policies from `current` (never below `current`;
 // `current` itself when disabled); std::nullopt when there are no policies.

@@ -124,7 +124,41 @@ struct PoolHistory {
   std::optional<TimePoint> last_above_activation;
   // Stabilization windows, rate-policy events and the current target.
   BehaviorHistory behavior;
+  // The workload's replica count at the last ObserveReplicas (unset: never observed), and the
+  // targets decided lately (oldest first, at most kRecentTargets), which explain the counts the
+  // workload passes through on its way to them.
+  std::optional<int64_t> observed;
+  std::vector<std::pair<TimePoint, int64_t>> recent_targets;
 };
+inline constexpr size_t kRecentTargets = 32;
+
+// What ObserveReplicas made of a workload count.
+enum class Observation : uint8_t {
+  kSeeded,     // first count for a pool with no target yet: current target and window seed
+  kAdopted,    // a change no recent target explains: it is the current count now
+  kExplained,  // a change to a target decided lately: the workload following the decisions
+  kUnchanged,  // the same count as last time
+};
+// "seeded", "adopted", "explained", "unchanged".
+const char* ObservationName(Observation o);
+
+// Tells the policy what the workload runs (its scale subresource's spec.replicas, the HPA's
+// "current replicas"), before Evaluate. The HPA reads that count at every sync and sees its own
+// writes at once; poolscaler's decisions reach the workload later (KEDA's and the HPA's next
+// queries), so a count is taken as news only when no decision explains it:
+//  - no target decided yet (a restart, a new pool): the count becomes the current target and
+//    is recorded as a recommendation made now in the stabilization windows, as the HPA seeds a
+//    new autoscaler (maybeInitScaleDownStabilizationWindow), so nothing scales down before the
+//    window has passed; a count above 0 also marks the pool active with its cooldown starting
+//    now (the workload was serving work a moment ago);
+//  - a count that changed to a value no target decided within `settle` explains (a manual
+//    `kubectl scale`, a budget, the HPA's own limits, KEDA's 0↔1 step): it becomes the current
+//    target; rate policies, tolerance and stabilization start from it;
+//  - otherwise nothing changes: the last target stays current, as it is the count the
+//    workload is moving to.
+// Negative counts are treated as 0. `now` must not go backwards for one history.
+Observation ObserveReplicas(const PoolParams& params, PoolHistory& history, int64_t observed,
+                            TimePoint now, Duration settle);
 
 struct Evaluation {
   Decision decision;

@@ -45,6 +45,32 @@ struct PoolDefinition {
   bool raw = false;
   policy::PoolParams params;
   std::vector<SignalBinding> signals;
+  // The pool's workload (scaleTargetRef): the kubernetes-scale source's SampleStore key ("" for
+  // none), its description, and how long a decided target explains the counts the workload
+  // reports (policy::ObserveReplicas).
+  std::string scale_source_key{};
+  std::string scale_target{};
+  Duration scale_settle{};
+};
+
+// What the pool's "current replicas" stood on at the last evaluation (/pools currentReplicas,
+// poolscaler_pool_current_replicas*).
+struct CurrentReplicas {
+  // "kubernetes": the workload's scale subresource; "decision": the pool's own last target (no
+  // scaleTargetRef, or the workload could not be read: `status` says why); "none": no target
+  // decided yet.
+  std::string from = "none";
+  std::optional<int64_t> replicas;       // the count the policy started from
+  std::optional<int64_t> spec_replicas;  // the workload's, when read
+  std::optional<int64_t> status_replicas;
+  std::optional<TimePoint> read_at;  // when the workload was read
+  absl::Status status;               // why the workload is not known (OK when it is)
+  // How the first count was used after start-up or the pool's creation: "kubernetes" (the
+  // windows were seeded from it), "none" (no seed: the pool has no scaleTargetRef, or the
+  // workload could not be read before the first decision) or "" while waiting for it.
+  std::string seed;
+  std::string last_observation;  // policy::ObservationName, "" before any
+  uint64_t adopted_total = 0;    // counts taken as news (policy::kAdopted)
 };
 
 struct SignalState {
@@ -76,6 +102,7 @@ struct PoolState {
   // At decided_at: how long the pool would stay active if its work stopped
   // (policy::TimeToInactive).
   Duration inactive_after{};
+  CurrentReplicas current;
   // Evaluations in which each limit changed the decision, indexed by policy::Limit.
   std::array<uint64_t, std::size(policy::kAllLimits)> limited_total{};
   // Signals without a usable value at the last evaluation (/pools `signalsMissing`,
@@ -110,6 +137,11 @@ class PoolTable {
   // pools (policy::ShareBudget), cutting desired where the group is over budget.
   void EvaluateAll(const sampler::SampleStore& store, TimePoint now);
 
+  // True once every pool has been evaluated with what its start needs: its workload read (or
+  // tried) when it has a scaleTargetRef. Readiness waits for it, so a restarted replica serves
+  // no answer that forgot the workload's size.
+  bool Warm() const;
+
   std::optional<PoolState> Get(const std::string& id) const;
   std::vector<PoolState> Snapshot() const;
   std::vector<policy::TierGroup> TierGroups() const;
@@ -142,6 +174,10 @@ class PoolTable {
                          const policy::DrainParams& params, policy::DrainState& state,
                          std::optional<int64_t> current, TimePoint now, policy::SignalInput& in,
                          SignalState& s);
+  // Reads the pool's workload count (definition.scale_source_key) into its history
+  // (policy::ObserveReplicas) and state.current. False while the pool waits for the first read:
+  // no decision yet and the source has not been tried. mu_ held (reads the store).
+  static bool ObserveWorkload(const sampler::SampleStore& store, Entry& e, TimePoint now);
   // Cuts the fresh evaluations of each tier group's pools to its budget; mu_ held.
   void ApplyTierBudgets(std::map<std::string, policy::Evaluation>& fresh, TimePoint now);
   // Collects the callbacks to run for `id` with `state`; mu_ held.

@@ -18,8 +18,8 @@
 namespace poolscaler::sampler {
 
 // Upper bounds (seconds) of the sample-duration histogram buckets; +Inf is implied.
-inline constexpr std::array<double, 12> kDurationBuckets = {
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+inline constexpr std::array<double, 12> kDurationBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                            0.1,   0.25,   0.5,   1,    2.5,   5};
 
 // Everything known about one source.
 struct SourceRecord {
@@ -30,8 +30,8 @@ struct SourceRecord {
   TimePoint reading_at{};                   // when it was taken
   absl::Status last_status;                 // the latest attempt (OK after a success)
   TimePoint attempt_at{};
-  std::optional<TimePoint> failing_since;   // first failure of the current run of failures
-  uint64_t samples_total = 0;               // attempts, good or bad
+  std::optional<TimePoint> failing_since;          // first failure of the current run of failures
+  uint64_t samples_total = 0;                      // attempts, good or bad
   std::map<std::string, uint64_t> errors_by_code;  // e.g. "UNAVAILABLE" → 3
   // Sample durations: counts per kDurationBuckets bucket (non-cumulative) and +Inf, and the sum.
   std::array<uint64_t, kDurationBuckets.size() + 1> duration_counts{};
@@ -55,8 +55,8 @@ class SampleStore {
 
   // Records one attempt that ended at `at` after `took`. Unknown keys are ignored (the source
   // was removed while its sample was in flight).
-  void Record(const std::string& key, const absl::StatusOr<sources::Reading>& result,
-              TimePoint at, Duration took);
+  void Record(const std::string& key, const absl::StatusOr<sources::Reading>& result, TimePoint at,
+              Duration took);
 
   // The value of `measure` at `now`, or UNAVAILABLE with the reason: no sample yet, the source
   // is failing (with its error) and its last good reading is older than stale_after, or the
@@ -74,12 +74,14 @@ class SampleStore {
 
   // `measures` of the same fresh reading, with its time (UNAVAILABLE like Value when there is
   // no fresh reading; a measure the reading lacks is unset, not an error).
-  absl::StatusOr<MeasuredAt> Values(const std::string& key, const std::vector<std::string>& measures,
-                                    TimePoint now) const;
+  absl::StatusOr<MeasuredAt> Values(const std::string& key,
+                                    const std::vector<std::string>& measures, TimePoint now) const;
 
   std::optional<SourceRecord> Get(const std::string& key) const;
   std::vector<std::pair<std::string, SourceRecord>> Snapshot() const;
 
+  // True once source `key` has had at least one attempt (false for an unknown key).
+  bool Attempted(const std::string& key) const;
   // True once every registered source has had at least one attempt (readiness).
   bool AllAttempted() const;
 

@@ -28,4 +28,11 @@ class KubernetesResourcesFactory {
   absl::StatusOr<std::unique_ptr<Source>> Create(const config::SourceSpec& spec);
 };
 
+// Creates kubernetes-scale sources (a pool's scaleTargetRef), with the same login rules.
+// Thread-safe; never connects.
+class KubernetesScaleFactory {
+ public:
+  absl::StatusOr<std::unique_ptr<Source>> Create(const config::SourceSpec& spec);
+};
+
 }  // namespace poolscaler::sources

@@ -1,7 +1,8 @@
 #pragma once
-// Decoding of Kubernetes API responses for the kubernetes-resources source, apart from I/O so
-// every shape can be tested and fuzzed: PodMetricsList (metrics.k8s.io/v1beta1), PodList (for
-// requests) and Status (error bodies). Pure; thread-compatible.
+// Decoding of Kubernetes API responses for the kubernetes-resources and kubernetes-scale
+// sources, apart from I/O so every shape can be tested and fuzzed: PodMetricsList
+// (metrics.k8s.io/v1beta1), PodList (for requests), Scale, APIResourceList (discovery) and
+// Status (error bodies). Pure; thread-compatible.
 #include <cstdint>
 #include <map>
 #include <string>
@@ -41,9 +42,28 @@ struct PodRequests {
 // Failed pods are left out). Errors as for DecodePodMetricsList.
 absl::StatusOr<std::map<std::string, PodRequests>> DecodePodRequests(std::string_view body);
 
+// A workload's scale subresource (autoscaling/v1 Scale).
+struct ScaleReading {
+  int64_t spec_replicas = 0;    // spec.replicas (omitted when 0)
+  int64_t status_replicas = 0;  // status.replicas
+};
+// Decodes a Scale body. Errors as for DecodePodMetricsList (not JSON, not a Scale, a count that
+// is not a whole number from 0 to 2^31-1).
+absl::StatusOr<ScaleReading> DecodeScale(std::string_view body);
+
+// From an APIResourceList (GET /apis/GROUP/VERSION, or /api/v1), the resource name (plural) of
+// `kind` when it serves a scale subresource ("deployments" for Deployment). NOT_FOUND when the
+// group has no such kind, FAILED_PRECONDITION when it has one without /scale or the body is not
+// an APIResourceList.
+absl::StatusOr<std::string> FindScaleResource(std::string_view body, std::string_view kind);
+
 // The status for a non-2xx answer of the API server: 401 UNAUTHENTICATED, 403
 // PERMISSION_DENIED, 404 NOT_FOUND, 429/5xx UNAVAILABLE, others FAILED_PRECONDITION. The message
-// starts with `what` and carries the Status object's message (or the start of the body).
-absl::Status KubeApiError(long http_status, std::string_view body, std::string_view what);
+// starts with `what` and carries the Status object's message (or the start of the body); a 403
+// adds `forbidden_hint` in parentheses (which permission is needed, where the RBAC is).
+inline constexpr char kMetricsForbiddenHint[] =
+    "the service account needs get/list on pods.metrics.k8s.io; see deploy/rbac-metrics.yaml";
+absl::Status KubeApiError(long http_status, std::string_view body, std::string_view what,
+                          std::string_view forbidden_hint = kMetricsForbiddenHint);
 
 }  // namespace poolscaler::sources

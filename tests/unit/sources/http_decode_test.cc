@@ -8,8 +8,8 @@
 namespace poolscaler::sources {
 namespace {
 
-using ::testing::HasSubstr;
 using config::Reduce;
+using ::testing::HasSubstr;
 
 constexpr char kVector[] = R"({"status":"success","data":{"resultType":"vector","result":[
   {"metric":{"q":"a"},"value":[1700000000.5,"3"]},
@@ -67,8 +67,10 @@ TEST(PrometheusResponse, Errors) {
   EXPECT_EQ(DecodePrometheusResponse("{", 200, Reduce::kSum).status().code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(DecodePrometheusResponse(R"({"status":"success","data":{"resultType":"vector",
-            "result":[{"value":[1,"1e308"]},{"value":[1,"1e308"]}]}})", 200, Reduce::kSum)
-                .status().code(),
+            "result":[{"value":[1,"1e308"]},{"value":[1,"1e308"]}]}})",
+                                     200, Reduce::kSum)
+                .status()
+                .code(),
             absl::StatusCode::kFailedPrecondition);
 }
 
@@ -127,15 +129,82 @@ TEST(PodRequests, SumsContainersAndSkipsFinishedPods) {
 
 TEST(KubeApiError, MapsStatusAndKeepsTheServersMessage) {
   absl::Status forbidden = KubeApiError(
-      403, R"({"kind":"Status","status":"Failure","message":"pods.metrics.k8s.io is forbidden: User \"x\" cannot list resource","reason":"Forbidden","code":403})",
+      403,
+      R"({"kind":"Status","status":"Failure","message":"pods.metrics.k8s.io is forbidden: User \"x\" cannot list resource","reason":"Forbidden","code":403})",
       "metrics API");
   EXPECT_EQ(forbidden.code(), absl::StatusCode::kPermissionDenied);
-  EXPECT_THAT(forbidden.message(), HasSubstr("metrics API: HTTP 403: pods.metrics.k8s.io is forbidden"));
+  EXPECT_THAT(forbidden.message(),
+              HasSubstr("metrics API: HTTP 403: pods.metrics.k8s.io is forbidden"));
   EXPECT_THAT(forbidden.message(), HasSubstr("rbac"));
   EXPECT_EQ(KubeApiError(401, "Unauthorized", "m").code(), absl::StatusCode::kUnauthenticated);
   EXPECT_EQ(KubeApiError(404, "{}", "m").code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(KubeApiError(503, "", "m").code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(KubeApiError(400, "", "m").code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(Scale, SpecAndStatusReplicas) {
+  auto s = DecodeScale(R"({"kind":"Scale","apiVersion":"autoscaling/v1",
+    "metadata":{"name":"parse","namespace":"shop"},
+    "spec":{"replicas":20},"status":{"replicas":18,"selector":"app=parse"}})");
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->spec_replicas, 20);
+  EXPECT_EQ(s->status_replicas, 18);
+  // spec.replicas is omitted when 0 (omitempty), and status.replicas of a new workload too.
+  auto zero = DecodeScale(R"({"kind":"Scale","spec":{},"status":{}})");
+  ASSERT_TRUE(zero.ok()) << zero.status();
+  EXPECT_EQ(zero->spec_replicas, 0);
+  EXPECT_EQ(zero->status_replicas, 0);
+}
+
+TEST(Scale, Errors) {
+  for (const char* body :
+       {"", "{", "[]", R"({"kind":"Deployment"})", R"({"kind":"Scale","spec":{"replicas":-1}})",
+        R"({"kind":"Scale","spec":{"replicas":2147483648}})",
+        R"({"kind":"Scale","spec":{"replicas":"3"}})",
+        R"({"kind":"Scale","spec":{"replicas":1.5}})", R"({"kind":"Scale","spec":[]})"}) {
+    auto s = DecodeScale(body);
+    ASSERT_FALSE(s.ok()) << body;
+    EXPECT_EQ(s.status().code(), absl::StatusCode::kFailedPrecondition) << body;
+    EXPECT_THAT(s.status().message(), HasSubstr("scale subresource")) << body;
+  }
+}
+
+constexpr char kAppsV1[] = R"({"kind":"APIResourceList","groupVersion":"apps/v1","resources":[
+  {"name":"deployments","kind":"Deployment","namespaced":true},
+  {"name":"deployments/scale","kind":"Scale","group":"autoscaling","version":"v1"},
+  {"name":"deployments/status","kind":"Deployment"},
+  {"name":"controllerrevisions","kind":"ControllerRevision"},
+  {"name":"statefulsets","kind":"StatefulSet"},
+  {"name":"statefulsets/scale","kind":"Scale"}]})";
+
+TEST(ScaleResource, FoundByKind) {
+  auto r = FindScaleResource(kAppsV1, "StatefulSet");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(*r, "statefulsets");
+  EXPECT_EQ(*FindScaleResource(kAppsV1, "Deployment"), "deployments");
+}
+
+TEST(ScaleResource, MissingKindOrNoScale) {
+  auto missing = FindScaleResource(kAppsV1, "DaemonSet");
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(missing.status().message(), HasSubstr("\"DaemonSet\""));
+  auto no_scale = FindScaleResource(kAppsV1, "ControllerRevision");
+  EXPECT_EQ(no_scale.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(no_scale.status().message(), HasSubstr("no scale subresource"));
+  EXPECT_EQ(FindScaleResource("{}", "Deployment").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(
+      FindScaleResource(R"({"kind":"APIResourceList","resources":[7,{"name":3}]})", "Deployment")
+          .status()
+          .code(),
+      absl::StatusCode::kNotFound);
+}
+
+TEST(KubeApiError, ForbiddenNamesTheNeededPermission) {
+  absl::Status s = KubeApiError(403, R"({"message":"forbidden"})", "scale subresource",
+                                "needs get on deployments/scale");
+  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(s.message(), "scale subresource: HTTP 403: forbidden (needs get on deployments/scale)");
 }
 
 }  // namespace
