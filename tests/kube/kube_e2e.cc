@@ -93,6 +93,12 @@ void PoolscalerProcess::Stop() {
   }
 }
 
+void PoolscalerProcess::Kill() {
+  if (!process_ || !running()) return;
+  process_->Signal(SIGKILL);
+  process_->Wait(std::chrono::seconds(5));
+}
+
 bool PoolscalerProcess::running() const {
   return process_ && process_->Wait(std::chrono::milliseconds(0)) == std::nullopt;
 }

@@ -37,6 +37,7 @@ class PoolscalerProcess {
   // (e.g. {"method=\"IsActive\""}); -1 when there is none.
   double Metric(const std::string& name, const std::vector<std::string>& labels = {}) const;
   void Stop();  // SIGTERM, SIGKILL after 10 s
+  void Kill();  // SIGKILL (an OOM kill, a node lost): no shutdown at all
   // Stops (if running) and starts again with the same arguments and ports; false and `error`
   // when it does not become ready.
   bool Restart(std::string* error);

@@ -1,0 +1,128 @@
+// Restart safety with the workload's replica count from the real API server: a pool at 20
+// replicas (the Deployment's spec.replicas) with a 120 s scale-down window, the backlog cut to 2
+// replicas of work, poolscaler restarted (SIGTERM, and SIGKILL): every GetMetrics answer inside
+// the window stays at 20, because the restarted process seeds its window from /scale before it
+// reports ready. The same restart without a scaleTargetRef shows the drop the seed prevents.
+// A `kubectl scale` to 30 is picked up within one read and rates start from it.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <memory>
+#include <thread>
+#include <string>
+
+#include "kube/kube_e2e.h"
+#include "support/keda_client.h"
+#include "support/redis_server.h"
+
+namespace poolscaler::testing {
+namespace {
+
+using std::chrono::seconds;
+
+constexpr int kWindow = 120;
+
+std::string Config(const std::string& redis, const std::string& kubeconfig, const std::string& ns,
+                   bool with_target) {
+  std::string c = "defaults: {sampleInterval: 1s}\n"
+                  "kubernetes: {kubeconfig: " + kubeconfig + ", sampleInterval: 1s}\n"
+                  "sources:\n"
+                  "  - {name: jobs, type: redis-streams, address: " + redis +
+                  ", stream: jobs, consumerGroup: workers}\n"
+                  "pools:\n"
+                  "  - name: work\n"
+                  "    maxReplicas: 100\n"
+                  "    scaleDownWindowSeconds: " + std::to_string(kWindow) + "\n";
+  if (with_target) c += "    scaleTargetRef: {name: work, namespace: " + ns + "}\n";
+  c += "    signals: [{source: jobs, lagThreshold: 10}]\n";
+  return c;
+}
+
+class RestartTest : public KubeE2ETest {
+ protected:
+  void SetUp() override {
+    KubeE2ETest::SetUp();
+    redis_ = RedisServer::Start();
+    ASSERT_TRUE(redis_);
+    redis_->Command({"XGROUP", "CREATE", "jobs", "workers", "$", "MKSTREAM"});
+  }
+  void Backlog(int entries) {
+    redis_->Command({"DEL", "jobs"});
+    redis_->Command({"XGROUP", "CREATE", "jobs", "workers", "$", "MKSTREAM"});
+    for (int i = 0; i < entries; ++i) redis_->Command({"XADD", "jobs", "*", "job", "x"});
+  }
+  // The replicas the HPA would set from the pool's answer; -1 on an error.
+  long long Answer(const std::string& address) {
+    KedaClient client(address);
+    Poll p = client.PollOnce({{"pool", "work"}});
+    return p.status.ok() ? p.HpaReplicas() : -1;
+  }
+  std::unique_ptr<RedisServer> redis_;
+};
+
+TEST_F(RestartTest, TheWindowSurvivesSigtermAndSigkill) {
+  KubeNamespace ns(*cluster_, "restart");
+  ASSERT_TRUE(ns.ok()) << ns.error();
+  Apply(DeploymentYaml(ns.name(), "work", 20));
+  Backlog(200);  // 20 replicas of work
+  std::string error;
+  auto scaler = PoolscalerProcess::Start(
+      Config(redis_->address(), cluster_->kubeconfig(), ns.name(), true), dir_, {}, &error);
+  ASSERT_TRUE(scaler) << error;
+  ASSERT_TRUE(WaitUntil([&] { return Answer(scaler->grpc_address()) == 20; }, seconds(20)));
+  Backlog(20);  // 2 replicas of work
+  for (const char* how : {"SIGTERM", "SIGKILL"}) {
+    if (std::string(how) == "SIGKILL") scaler->Kill();
+    ASSERT_TRUE(scaler->Restart(&error)) << how << ": " << error;
+    const std::string pools = scaler->HttpGet("/pools");
+    EXPECT_NE(pools.find("\"windowSeed\": \"kubernetes\""), std::string::npos) << pools;
+    long long lowest = 1 << 30;
+    for (int i = 0; i < 20; ++i) {  // 5 s of answers right after the restart
+      long long a = Answer(scaler->grpc_address());
+      ASSERT_GE(a, 0) << how << " answer " << i;
+      lowest = std::min(lowest, a);
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    Figure("restart", std::string(how) + ": lowest answer in the 5 s after the restart " +
+                          std::to_string(lowest) + " (workload at 20, work for 2)");
+    EXPECT_EQ(lowest, 20) << how << "\n" << scaler->LogTail();
+    EXPECT_EQ(scaler->Metric("poolscaler_pool_window_seeded", {"pool=\"work\""}), 1);
+    EXPECT_EQ(scaler->Metric("poolscaler_pool_current_replicas", {"from=\"kubernetes\""}), 20);
+  }
+
+  // kubectl scale 20 → 30: taken as news within a read or two (the unit test
+  // ObserveReplicas.AManualScaleIsAdoptedAndRatesStartFromIt shows the rates starting from it;
+  // here nothing applies poolscaler's answers, so the workload stays at 30).
+  ASSERT_EQ(cluster_->Kubectl({"scale", "deployment/work", "-n", ns.name(), "--replicas=30"}).code,
+            0);
+  ResetClock();
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        return scaler->Metric("poolscaler_pool_workload_changes_adopted_total",
+                              {"pool=\"work\""}) >= 1;
+      },
+      seconds(10)))
+      << scaler->HttpGet("/pools");
+  Figure("restart", "kubectl scale 20 -> 30 adopted after " + std::to_string(Now()) + " s");
+  EXPECT_NE(scaler->HttpGet("/pools").find("\"specReplicas\": 30"), std::string::npos);
+}
+
+TEST_F(RestartTest, WithoutAWorkloadTheRestartForgetsTheWindow) {
+  Backlog(200);
+  std::string error;
+  auto scaler = PoolscalerProcess::Start(
+      Config(redis_->address(), cluster_->kubeconfig(), "unused", false), dir_, {}, &error);
+  ASSERT_TRUE(scaler) << error;
+  ASSERT_TRUE(WaitUntil([&] { return Answer(scaler->grpc_address()) == 20; }, seconds(20)));
+  Backlog(20);
+  ASSERT_TRUE(scaler->Restart(&error)) << error;
+  long long a = Answer(scaler->grpc_address());
+  Figure("restart", "no scaleTargetRef: first answer after the restart " + std::to_string(a) +
+                        " (the risk README states)");
+  EXPECT_EQ(a, 2);
+  EXPECT_NE(scaler->HttpGet("/pools").find("\"windowSeed\": \"none\""), std::string::npos);
+  EXPECT_EQ(scaler->Metric("poolscaler_pool_window_seeded", {"pool=\"work\""}), 0);
+}
+
+}  // namespace
+}  // namespace poolscaler::testing
