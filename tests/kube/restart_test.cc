@@ -8,8 +8,8 @@
 
 #include <algorithm>
 #include <memory>
-#include <thread>
 #include <string>
+#include <thread>
 
 #include "kube/kube_e2e.h"
 #include "support/keda_client.h"
@@ -24,15 +24,20 @@ constexpr int kWindow = 120;
 
 std::string Config(const std::string& redis, const std::string& kubeconfig, const std::string& ns,
                    bool with_target) {
-  std::string c = "defaults: {sampleInterval: 1s}\n"
-                  "kubernetes: {kubeconfig: " + kubeconfig + ", sampleInterval: 1s}\n"
-                  "sources:\n"
-                  "  - {name: jobs, type: redis-streams, address: " + redis +
-                  ", stream: jobs, consumerGroup: workers}\n"
-                  "pools:\n"
-                  "  - name: work\n"
-                  "    maxReplicas: 100\n"
-                  "    scaleDownWindowSeconds: " + std::to_string(kWindow) + "\n";
+  std::string c =
+      "defaults: {sampleInterval: 1s}\n"
+      "kubernetes: {kubeconfig: " +
+      kubeconfig +
+      ", sampleInterval: 1s}\n"
+      "sources:\n"
+      "  - {name: jobs, type: redis-streams, address: " +
+      redis +
+      ", stream: jobs, consumerGroup: workers}\n"
+      "pools:\n"
+      "  - name: work\n"
+      "    maxReplicas: 100\n"
+      "    scaleDownWindowSeconds: " +
+      std::to_string(kWindow) + "\n";
   if (with_target) c += "    scaleTargetRef: {name: work, namespace: " + ns + "}\n";
   c += "    signals: [{source: jobs, lagThreshold: 10}]\n";
   return c;
