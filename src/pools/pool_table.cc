@@ -303,8 +303,12 @@ std::vector<policy::TierGroup> PoolTable::TierGroups() const {
 
 bool PoolTable::Warm() const {
   std::lock_guard lock(mu_);
-  return std::all_of(pools_.begin(), pools_.end(),
-                     [](const auto& p) { return !p.second.state.current.seed.empty(); });
+  // Only pools with a workload wait; the others have nothing to warm (and a raw pool appearing
+  // between two evaluations must not flip readiness).
+  return std::all_of(pools_.begin(), pools_.end(), [](const auto& p) {
+    return p.second.state.definition.scale_source_key.empty() ||
+           !p.second.state.current.seed.empty();
+  });
 }
 
 std::optional<PoolState> PoolTable::Get(const std::string& id) const {

@@ -137,8 +137,8 @@ class PoolTable {
   // pools (policy::ShareBudget), cutting desired where the group is over budget.
   void EvaluateAll(const sampler::SampleStore& store, TimePoint now);
 
-  // True once every pool has been evaluated with what its start needs: its workload read (or
-  // tried) when it has a scaleTargetRef. Readiness waits for it, so a restarted replica serves
+  // True once every pool with a scaleTargetRef has been evaluated with its workload read (or
+  // tried). Readiness waits for it, so a restarted replica serves
   // no answer that forgot the workload's size.
   bool Warm() const;
 
