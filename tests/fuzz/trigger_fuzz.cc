@@ -138,18 +138,24 @@ bool KedaKey(const std::string& key) {
 // `text` with every secret fingerprint ("sha256:" + 16 hex digits) replaced by "sha256:#". A
 // fingerprint is a hash, not the secret; without this the fuzzer, which sees the compared bytes
 // of every search, learns a fingerprint's digits and offers them as a "secret" found in a key.
-std::string RedactFingerprints(std::string text) {
+std::string RedactFingerprints(std::string_view text) {
   static constexpr std::string_view kPrefix = "sha256:";
-  for (size_t at = text.find(kPrefix); at != std::string::npos;
-       at = text.find(kPrefix, at + kPrefix.size())) {
-    size_t digits = 0;
-    while (digits < 16 && at + kPrefix.size() + digits < text.size() &&
-           std::isxdigit(static_cast<unsigned char>(text[at + kPrefix.size() + digits]))) {
-      ++digits;
+  std::string out;
+  size_t pos = 0;
+  for (size_t at = text.find(kPrefix); at != std::string_view::npos;
+       at = text.find(kPrefix, pos)) {
+    const size_t digits_at = at + kPrefix.size();
+    out += text.substr(pos, digits_at - pos);
+    out += '#';
+    size_t end = digits_at;
+    while (end < text.size() && end - digits_at < 16 &&
+           std::isxdigit(static_cast<unsigned char>(text[end]))) {
+      ++end;
     }
-    text.replace(at + kPrefix.size(), digits, "#");
+    pos = end;
   }
-  return text;
+  out += text.substr(pos);
+  return out;
 }
 
 // Everything an OK spec shows that could carry a secret by mistake (fingerprints redacted).
@@ -157,7 +163,7 @@ std::vector<std::string> Visible(const config::TriggerSpec& spec) {
   std::vector<std::string> out = {spec.Key(),          spec.metric_name,     spec.source.name,
                                   spec.source.Key(),   spec.source.Describe(), spec.signal.source,
                                   spec.signal.Name()};
-  for (std::string& text : out) text = RedactFingerprints(std::move(text));
+  for (std::string& text : out) text = RedactFingerprints(text);
   return out;
 }
 
