@@ -3,7 +3,8 @@
 // replicas of work, poolscaler restarted (SIGTERM, and SIGKILL): every GetMetrics answer inside
 // the window stays at 20, because the restarted process seeds its window from /scale before it
 // reports ready. The same restart without a scaleTargetRef shows the drop the seed prevents.
-// A `kubectl scale` to 30 is picked up within one read and rates start from it.
+// A `kubectl scale` to 30 is picked up within one read and rates start from it. Two instances
+// agree, and a client that fails over from one to the other sees no drop.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -127,6 +128,61 @@ TEST_F(RestartTest, WithoutAWorkloadTheRestartForgetsTheWindow) {
   EXPECT_EQ(a, 2);
   EXPECT_NE(scaler->HttpGet("/pools").find("\"windowSeed\": \"none\""), std::string::npos);
   EXPECT_EQ(scaler->Metric("poolscaler_pool_window_seeded", {"pool=\"work\""}), 0);
+}
+
+// Two instances on the same brokers and workload (deploy/base runs 2): at steady state they
+// answer the same count; a client whose instance is killed moves to the other and sees no
+// answer below the window, and no error beyond the one poll that found the first one gone.
+TEST_F(RestartTest, TwoInstancesAgreeAndAClientFailsOverWithoutADrop) {
+  KubeNamespace ns(*cluster_, "failover");
+  ASSERT_TRUE(ns.ok()) << ns.error();
+  Apply(DeploymentYaml(ns.name(), "work", 20));
+  Backlog(200);
+  const std::string config = Config(redis_->address(), cluster_->kubeconfig(), ns.name(), true);
+  std::string error;
+  auto first = PoolscalerProcess::Start(config, dir_, {}, &error);
+  ASSERT_TRUE(first) << error;
+  auto second = PoolscalerProcess::Start(config, dir_, {}, &error);
+  ASSERT_TRUE(second) << error;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return Answer(first->grpc_address()) == 20 && Answer(second->grpc_address()) == 20;
+      },
+      seconds(20)));
+  int disagreements = 0;
+  for (int i = 0; i < 20; ++i) {
+    if (Answer(first->grpc_address()) != Answer(second->grpc_address())) ++disagreements;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  Figure("failover", "steady state: " + std::to_string(disagreements) +
+                         " of 20 paired answers differ");
+  EXPECT_EQ(disagreements, 0);
+
+  // The backlog falls to 2 replicas of work, the client's instance dies, the client moves on
+  // (as KEDA's gRPC channel does through the Service): every answer stays at 20.
+  Backlog(20);
+  std::this_thread::sleep_for(seconds(2));
+  std::string address = first->grpc_address();
+  int errors = 0, answers = 0;
+  long long lowest = 1 << 30;
+  for (int i = 0; i < 40; ++i) {  // 10 s of polls, the kill at 2.5 s
+    if (i == 10) first->Kill();
+    long long a = Answer(address);
+    if (a < 0) {
+      ++errors;
+      address = second->grpc_address();
+      a = Answer(address);
+    }
+    ASSERT_GE(a, 0) << "poll " << i << " failed on both instances";
+    ++answers;
+    lowest = std::min(lowest, a);
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  Figure("failover", "kill of the client's instance: " + std::to_string(errors) +
+                         " failed poll(s), lowest of " + std::to_string(answers) +
+                         " answers " + std::to_string(lowest) + " (workload at 20, work for 2)");
+  EXPECT_EQ(errors, 1);
+  EXPECT_EQ(lowest, 20);
 }
 
 }  // namespace
