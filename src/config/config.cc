@@ -64,9 +64,10 @@ void ParseRoot(const YAML::Node& root, Config* config, std::vector<std::string>*
   std::optional<YamlEntry> entry = ReadEntry(root, "", errors);
   if (!entry) return;
   ParamReader r = MakeReader(*entry, "");
-  r.Ignore({"defaults", "kubernetes", "sources", "pools", "tierGroups"});
+  r.Ignore({"defaults", "kubernetes", "history", "sources", "pools", "tierGroups"});
   r.RejectUnknown(
-      "expected \"defaults\", \"kubernetes\", \"sources\", \"tierGroups\" or \"pools\"");
+      "expected \"defaults\", \"kubernetes\", \"history\", \"sources\", \"tierGroups\" or "
+      "\"pools\"");
   errors->insert(errors->end(), r.errors().begin(), r.errors().end());
   // Sections are read in dependency order, whatever their order in the file.
   if (auto it = entry->nodes.find("defaults"); it != entry->nodes.end()) {
@@ -74,6 +75,9 @@ void ParseRoot(const YAML::Node& root, Config* config, std::vector<std::string>*
   }
   auto kubernetes = entry->nodes.find("kubernetes");
   ParseKubernetes(kubernetes == entry->nodes.end() ? nullptr : &kubernetes->second, config, errors);
+  if (auto it = entry->nodes.find("history"); it != entry->nodes.end()) {
+    ParseHistory(it->second, config, errors);
+  }
   std::set<std::string> broken_sources;
   if (auto it = entry->nodes.find("sources"); it != entry->nodes.end()) {
     ParseSources(it->second, config, &broken_sources, errors);

@@ -49,6 +49,14 @@ void ParseKubernetes(const YAML::Node* node, Config* config, std::vector<std::st
 std::optional<ScaleTargetRef> ParseScaleTargetRef(const YAML::Node& node, const std::string& path,
                                                   std::vector<std::string>* errors);
 
+// A prometheus connection's credentials in YAML: `unsafeSsl`, `username`, `passwordEnv` or
+// `passwordFile`, `bearerTokenEnv` or `bearerTokenFile` (inline secrets are refused).
+void ReadPrometheusAuth(ParamReader& r, PrometheusParams* params);
+
+// `history:` (absent: none): the Prometheus that keeps poolscaler's own series, read at
+// start-up to restore the pools' recent targets.
+void ParseHistory(const YAML::Node& node, Config* config, std::vector<std::string>* errors);
+
 // Reads a whole file of at most `max_bytes`; on failure sets `error` (strerror text, or "larger
 // than N bytes") and returns std::nullopt.
 std::optional<std::string> ReadFileText(const std::string& path, size_t max_bytes,

@@ -63,8 +63,19 @@ std::optional<double> ReadQuantity(ParamReader& r, std::string_view key) {
 
 }  // namespace
 
-void ReadPrometheusQuery(ParamReader& r, PrometheusParams* out) {
+void ReadPrometheusConnection(ParamReader& r, PrometheusParams* out) {
   ReadServerAddress(r, out);
+  ReadPath(r, "tlsCaFile", &out->tls_ca_file);
+  ReadPath(r, "tlsCertFile", &out->tls_cert_file);
+  ReadPath(r, "tlsKeyFile", &out->tls_key_file);
+  if (out->tls_cert_file.empty() != out->tls_key_file.empty()) {
+    r.Fail(out->tls_cert_file.empty() ? "tlsKeyFile" : "tlsCertFile",
+           "a client certificate needs both \"tlsCertFile\" and \"tlsKeyFile\"");
+  }
+}
+
+void ReadPrometheusQuery(ParamReader& r, PrometheusParams* out) {
+  ReadPrometheusConnection(r, out);
   if (std::optional<std::string> q = r.RequiredString("query")) out->query = *q;
   if (std::optional<std::string> reduce = r.String("reduce")) {
     if (*reduce == "sum")
@@ -79,13 +90,6 @@ void ReadPrometheusQuery(ParamReader& r, PrometheusParams* out) {
       r.Fail("reduce", "expected one of sum, max, min, avg");
   }
   if (std::optional<bool> v = r.Bool("ignoreNullValues")) out->ignore_null_values = *v;
-  ReadPath(r, "tlsCaFile", &out->tls_ca_file);
-  ReadPath(r, "tlsCertFile", &out->tls_cert_file);
-  ReadPath(r, "tlsKeyFile", &out->tls_key_file);
-  if (out->tls_cert_file.empty() != out->tls_key_file.empty()) {
-    r.Fail(out->tls_cert_file.empty() ? "tlsKeyFile" : "tlsCertFile",
-           "a client certificate needs both \"tlsCertFile\" and \"tlsKeyFile\"");
-  }
 }
 
 void CheckPrometheusCredentials(ParamReader& r, const PrometheusParams& p,

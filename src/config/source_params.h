@@ -34,8 +34,11 @@ void ReadNatsQuery(ParamReader& r, const std::vector<std::string>* server_list,
 void CheckNatsCredentials(ParamReader& r, const NatsJetStreamParams& p,
                           const std::array<const char*, 3>& keys);
 
-// Reads the prometheus query keys: `serverAddress` (http(s) URL, required), `query` (required),
-// `reduce` (sum|max|min|avg), `ignoreNullValues`, `tlsCaFile`, `tlsCertFile` + `tlsKeyFile`.
+// Reads where a Prometheus is and how to reach it: `serverAddress` (http(s) URL, required),
+// `tlsCaFile`, `tlsCertFile` + `tlsKeyFile`.
+void ReadPrometheusConnection(ParamReader& r, PrometheusParams* out);
+// Reads the prometheus query keys: the connection keys above, `query` (required),
+// `reduce` (sum|max|min|avg), `ignoreNullValues`.
 // Credentials are left to the caller (YAML and metadata name them differently).
 void ReadPrometheusQuery(ParamReader& r, PrometheusParams* out);
 // Checks basic-auth pairs and that a bearer token and basic auth are not both given, reporting

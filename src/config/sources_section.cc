@@ -148,6 +148,25 @@ std::optional<std::vector<std::string>> ServerList(const YamlEntry& entry, Param
 
 // Parses one entry; false when it has errors. `names` maps each source name seen so far to the
 // path of its entry (broken entries included, so a pool naming them reports no extra error).
+}  // namespace
+
+void ReadPrometheusAuth(ParamReader& r, PrometheusParams* params) {
+  if (auto v = r.Bool("unsafeSsl")) params->unsafe_ssl = *v;
+  ReadUsername(r, &params->username);
+  for (const char* inline_key : {"password", "bearerToken"}) {
+    if (r.Has(inline_key)) {
+      r.Fail(inline_key, fmt::format("secrets are not written in the config: use {0}Env or "
+                                     "{0}File", inline_key));
+      r.Ignore({inline_key});
+    }
+  }
+  ReadSecret(r, "passwordEnv", "passwordFile", &params->password);
+  ReadSecret(r, "bearerTokenEnv", "bearerTokenFile", &params->bearer_token);
+  CheckPrometheusCredentials(r, *params, {"username", "passwordEnv", "bearerTokenEnv"});
+}
+
+namespace {
+
 bool ParseSource(const YAML::Node& node, const std::string& path, const Config& config,
                  std::map<std::string, std::string>* names, SourceSpec* spec,
                  std::vector<std::string>* errors) {
@@ -188,18 +207,7 @@ bool ParseSource(const YAML::Node& node, const std::string& path, const Config& 
     spec->kind = kPrometheus;
     PrometheusParams params;
     ReadPrometheusQuery(r, &params);
-    if (auto v = r.Bool("unsafeSsl")) params.unsafe_ssl = *v;
-    ReadUsername(r, &params.username);
-    for (const char* inline_key : {"password", "bearerToken"}) {
-      if (r.Has(inline_key)) {
-        r.Fail(inline_key, fmt::format("secrets are not written in the config: use {0}Env or "
-                                       "{0}File", inline_key));
-        r.Ignore({inline_key});
-      }
-    }
-    ReadSecret(r, "passwordEnv", "passwordFile", &params.password);
-    ReadSecret(r, "bearerTokenEnv", "bearerTokenFile", &params.bearer_token);
-    CheckPrometheusCredentials(r, params, {"username", "passwordEnv", "bearerTokenEnv"});
+    ReadPrometheusAuth(r, &params);
     spec->params = std::move(params);
     r.RejectUnknown();
   } else if (type == kKubernetesResources) {

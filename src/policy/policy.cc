@@ -260,6 +260,26 @@ Observation ObserveReplicas(const PoolParams& params, PoolHistory& h, int64_t ob
   return Observation::kAdopted;
 }
 
+bool RestoreTargets(const PoolParams& params, PoolHistory& h,
+                    const std::vector<std::pair<TimePoint, int64_t>>& targets, TimePoint now) {
+  if (targets.empty() || h.behavior.current) return false;
+  TimePoint last_at = TimePoint::min();
+  int64_t last = 0;
+  for (const auto& [at, replicas] : targets) {
+    // Monotonic queues need times in order; a time after `now` is taken as `now`.
+    last_at = std::max(last_at, std::min(at, now));
+    last = std::max<int64_t>(replicas, 0);
+    SeedRecommendation(params.behavior, last, last_at, h.behavior);
+  }
+  h.behavior.current = last;
+  if (last > 0) {
+    h.active = true;
+    h.last_above_activation = last_at;
+  }
+  NoteTarget(h, last, now);
+  return true;
+}
+
 Duration TimeToInactive(const PoolParams& params, const PoolHistory& history, TimePoint now) {
   if (!history.active || !history.last_above_activation) return Duration::zero();
   Duration left = *history.last_above_activation + params.cooldown - now;

@@ -231,6 +231,12 @@ bool PoolTable::ObserveWorkload(const sampler::SampleStore& store, Entry& e, Tim
     }
   } else if (c.seed.empty()) {
     c.seed = "none";
+    if (!def.raw && def.params.behavior.scale_down.stabilization_window > Duration::zero()) {
+      log::Warn(
+          "pool starts with an empty stabilization window (no scaleTargetRef, nothing restored "
+          "from history): it may scale down at once",
+          {{"pool", def.name}});
+    }
   }
   const std::optional<int64_t>& current = e.history.behavior.current;
   c.replicas = current;
@@ -299,6 +305,24 @@ void PoolTable::ApplyTierBudgets(std::map<std::string, policy::Evaluation>& fres
 std::vector<policy::TierGroup> PoolTable::TierGroups() const {
   std::lock_guard lock(mu_);
   return tier_groups_;
+}
+
+std::vector<std::string> PoolTable::RestoreTargets(
+    const std::map<std::string, std::vector<std::pair<TimePoint, int64_t>>>& by_pool,
+    TimePoint now) {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> restored;
+  for (auto& [id, e] : pools_) {
+    PoolState& st = e.state;
+    if (st.definition.raw || st.has_decision) continue;
+    auto it = by_pool.find(st.definition.name);
+    if (it == by_pool.end()) continue;
+    if (policy::RestoreTargets(st.definition.params, e.history, it->second, now)) {
+      st.current.seed = "prometheus";
+      restored.push_back(st.definition.name);
+    }
+  }
+  return restored;
 }
 
 bool PoolTable::Warm() const {

@@ -78,13 +78,37 @@ double UnixNow() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+// The targets the pools served lately, from `history:`; nullopt when there is no history section
+// or it cannot be read (logged: the pools then start from Kubernetes or empty).
+std::optional<sources::RecentTargets> ReadHistory(const config::Config& cfg, TimePoint now) {
+  if (!cfg.history) return std::nullopt;
+  Duration window{};
+  for (const config::PoolSpec& pool : cfg.pools) {
+    const policy::Behavior& b = pool.params.behavior;
+    window = std::max({window, b.scale_down.stabilization_window, b.scale_up.stabilization_window});
+  }
+  if (window <= Duration::zero()) return std::nullopt;
+  const auto started = SteadyClock::now();
+  absl::StatusOr<sources::RecentTargets> read = sources::ReadRecentTargets(*cfg.history, window, now);
+  const std::string took = fmt::format(
+      "{:.3f}", std::chrono::duration<double>(SteadyClock::now() - started).count());
+  if (!read.ok()) {
+    log::Warn("history not read: pools start from their workload's replica count or empty",
+              {{"error", std::string(read.status().message())}, {"seconds", took}});
+    return std::nullopt;
+  }
+  log::Info("history read", {{"series", std::to_string(read->size())}, {"seconds", took}});
+  return std::move(*read);
+}
+
 }  // namespace
 
 Runtime::Runtime(Options options) : options_(std::move(options)) {}
 
 Runtime::~Runtime() { Stop(); }
 
-absl::Status Runtime::Apply(std::shared_ptr<const config::Config> cfg) {
+absl::Status Runtime::Apply(std::shared_ptr<const config::Config> cfg,
+                            const sources::RecentTargets* restore) {
   // Registers the sources under `SourceSpec::Key()`, the keys the definitions read.
   absl::StatusOr<std::map<std::string, std::string>> keys =
       parts_->registry.ApplyConfig(cfg->sources);
@@ -93,6 +117,12 @@ absl::Status Runtime::Apply(std::shared_ptr<const config::Config> cfg) {
   // The config pointer first: stream watchers re-read specs from it when the table notifies.
   parts_->SetConfig(cfg);
   parts_->table.SetConfigPools(std::move(defs), cfg->tier_groups);
+  if (restore != nullptr) {
+    std::vector<std::string> restored = parts_->table.RestoreTargets(*restore, parts_->clock.Now());
+    log::Info("restored recent targets from history",
+              {{"pools", std::to_string(restored.size())},
+               {"of", std::to_string(cfg->pools.size())}});
+  }
   parts_->evaluator.EvaluateNow();
   // Give back what the parse and the replaced state freed instead of keeping it resident.
   common::ReleaseFreeMemory();
@@ -116,8 +146,10 @@ absl::Status Runtime::Start() {
     cfg = std::make_shared<config::Config>(std::move(*parsed));
     config_fingerprint_ = *text;
   }
+  // Before the first evaluation and before serving: what the previous process served.
+  std::optional<sources::RecentTargets> restore = ReadHistory(*cfg, p.clock.Now());
   p.sampler.Start();
-  if (absl::Status st = Apply(cfg); !st.ok()) {
+  if (absl::Status st = Apply(cfg, restore ? &*restore : nullptr); !st.ok()) {
     p.sampler.Stop();
     return st;
   }

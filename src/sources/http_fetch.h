@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "poolscaler/common/secret.h"
+#include "poolscaler/config/source_spec.h"
 #include "poolscaler/common/time.h"
 
 namespace poolscaler::sources {
@@ -50,6 +51,9 @@ class HttpFetcher {
   HttpAuth auth_;
   std::unique_ptr<Handle> handle_;
 };
+
+// The auth and TLS of a Prometheus connection (the prometheus source, the `history:` reader).
+HttpAuth PrometheusAuth(const config::PrometheusParams& p);
 
 // Percent-encodes a query parameter value (RFC 3986 unreserved characters stay as they are).
 std::string UrlEncode(std::string_view value);

@@ -12,25 +12,13 @@
 namespace poolscaler::sources {
 namespace {
 
-HttpAuth AuthOf(const config::PrometheusParams& p) {
-  HttpAuth a;
-  a.bearer_token = p.bearer_token;
-  a.basic_user = p.username;
-  a.basic_password = p.password;
-  a.ca_file = p.tls_ca_file;
-  a.cert_file = p.tls_cert_file;
-  a.key_file = p.tls_key_file;
-  a.insecure_skip_verify = p.unsafe_ssl;
-  return a;
-}
-
 // Not thread-safe (see Source).
 class PrometheusSource final : public Source {
  public:
   explicit PrometheusSource(config::SourceSpec spec)
       : spec_(std::move(spec)),
         params_(std::get<config::PrometheusParams>(spec_.params)),
-        fetcher_(AuthOf(params_)),
+        fetcher_(PrometheusAuth(params_)),
         url_(fmt::format("{}/api/v1/query?query={}", params_.server_address,
                          UrlEncode(params_.query))),
         what_(fmt::format("prometheus at {}", params_.server_address)) {}
@@ -85,6 +73,18 @@ class PrometheusSource final : public Source {
 };
 
 }  // namespace
+
+HttpAuth PrometheusAuth(const config::PrometheusParams& p) {
+  HttpAuth a;
+  a.bearer_token = p.bearer_token;
+  a.basic_user = p.username;
+  a.basic_password = p.password;
+  a.ca_file = p.tls_ca_file;
+  a.cert_file = p.tls_cert_file;
+  a.key_file = p.tls_key_file;
+  a.insecure_skip_verify = p.unsafe_ssl;
+  return a;
+}
 
 absl::StatusOr<std::unique_ptr<Source>> PrometheusFactory::Create(const config::SourceSpec& spec) {
   if (spec.kind != config::kPrometheus ||

@@ -83,8 +83,8 @@ absl::Status HttpStatusError(long status, std::string_view body) {
                   Quote(shown)));
 }
 
-absl::StatusOr<PrometheusResult> Decode(std::string_view body, long http_status,
-                                        config::Reduce reduce) {
+// The API envelope: HTTP status, "status", the error fields, and `data` with its resultType.
+absl::StatusOr<Json> Data(std::string_view body, long http_status) {
   Json doc = Json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object() || !doc.contains("status") ||
       !doc["status"].is_string()) {
@@ -104,10 +104,18 @@ absl::StatusOr<PrometheusResult> Decode(std::string_view body, long http_status,
   }
   if (http_status != 200) return HttpStatusError(http_status, body);
   if (!doc.contains("data") || !doc["data"].is_object()) return Malformed("no \"data\" object");
-  const Json& data = doc["data"];
+  Json data = std::move(doc["data"]);
   if (!data.contains("resultType") || !data["resultType"].is_string() || !data.contains("result")) {
     return Malformed("no \"resultType\"/\"result\"");
   }
+  return data;
+}
+
+absl::StatusOr<PrometheusResult> Decode(std::string_view body, long http_status,
+                                        config::Reduce reduce) {
+  absl::StatusOr<Json> got = Data(body, http_status);
+  if (!got.ok()) return got.status();
+  const Json& data = *got;
   const std::string& type = data["resultType"].get_ref<const std::string&>();
   if (type == "scalar") {
     absl::StatusOr<double> v = SampleValue(data["result"]);
@@ -120,7 +128,57 @@ absl::StatusOr<PrometheusResult> Decode(std::string_view body, long http_status,
       "(for a range vector, wrap it: e.g. sum(rate(x[2m])))", type));
 }
 
+absl::StatusOr<std::vector<PrometheusSeries>> DecodeMatrix(std::string_view body,
+                                                           long http_status,
+                                                           const std::string& label) {
+  absl::StatusOr<Json> got = Data(body, http_status);
+  if (!got.ok()) return got.status();
+  const Json& data = *got;
+  if (data["resultType"] != "matrix") {
+    return Malformed(fmt::format("a range query returned a {}, not a matrix",
+                                 data["resultType"].get<std::string>()));
+  }
+  const Json& result = data["result"];
+  if (!result.is_array()) return Malformed("matrix result is not a list");
+  std::vector<PrometheusSeries> out;
+  out.reserve(result.size());
+  for (const Json& element : result) {
+    if (!element.is_object() || !element.contains("metric") || !element["metric"].is_object() ||
+        !element.contains("values") || !element["values"].is_array()) {
+      return Malformed("a matrix element has no \"metric\" and \"values\"");
+    }
+    const Json& metric = element["metric"];
+    if (!metric.contains(label) || !metric[label].is_string()) {
+      return Malformed(fmt::format("a series has no label {}", Quote(label)));
+    }
+    PrometheusSeries series;
+    series.label = metric[label].get<std::string>();
+    for (const Json& sample : element["values"]) {
+      if (!sample.is_array() || sample.size() != 2 || !sample[0].is_number()) {
+        return Malformed("a sample is not [time, \"value\"]");
+      }
+      double at = sample[0].get<double>();
+      if (!std::isfinite(at)) return Malformed("a sample time is not finite");
+      absl::StatusOr<double> v = SampleValue(sample);
+      if (!v.ok()) return v.status();
+      series.samples.emplace_back(at, *v);
+    }
+    out.push_back(std::move(series));
+  }
+  return out;
+}
+
 }  // namespace
+
+absl::StatusOr<std::vector<PrometheusSeries>> DecodePrometheusMatrix(std::string_view body,
+                                                                     long http_status,
+                                                                     const std::string& label) {
+  try {
+    return DecodeMatrix(body, http_status, label);
+  } catch (const std::exception& e) {
+    return Malformed(e.what());
+  }
+}
 
 absl::StatusOr<PrometheusResult> DecodePrometheusResponse(std::string_view body, long http_status,
                                                           config::Reduce reduce) {

@@ -148,9 +148,10 @@ void StateCollector::CollectPools(std::vector<MetricFamily>* out) const {
                         "read, from=decision when the pool's own last target stood for it.",
                         MetricType::Gauge);
   auto seeded = Family("poolscaler_pool_window_seeded",
-                       "1 if the pool's stabilization window was seeded from its workload's "
-                       "replica count at start-up (or when the pool appeared); 0 if it began "
-                       "empty, so a scale-down right after a restart was not held.",
+                       "1 if the pool's stabilization window was seeded at start-up (or when "
+                       "the pool appeared), from its workload's replica count or from the "
+                       "targets restored from history; 0 if it began empty, so a scale-down "
+                       "right after a restart was not held.",
                        MetricType::Gauge);
   auto workload_known = Family("poolscaler_pool_workload_known",
                                "Pools with a scaleTargetRef: 1 if the workload's replica count "
@@ -174,7 +175,7 @@ void StateCollector::CollectPools(std::vector<MetricFamily>* out) const {
           Gauge({{"from", c.from}, {"pool", pool}}, static_cast<double>(*c.replicas)));
     }
     if (!c.seed.empty()) {
-      seeded.metric.push_back(Gauge({{"pool", pool}}, c.seed == "kubernetes" ? 1 : 0));
+      seeded.metric.push_back(Gauge({{"pool", pool}}, c.seed == "none" ? 0 : 1));
     }
     if (!st.definition.scale_source_key.empty()) {
       workload_known.metric.push_back(Gauge({{"pool", pool}}, c.status.ok() && c.read_at ? 1 : 0));

@@ -1,11 +1,13 @@
-// Fuzzes DecodePrometheusResponse (sources/prometheus_response.h). Input: a response body,
-// decoded as an HTTP 200 and as an HTTP 400 answer, with every reduction.
+// Fuzzes DecodePrometheusResponse and DecodePrometheusMatrix (sources/prometheus_response.h).
+// Input: a response body, decoded as an HTTP 200 and as an HTTP 400 answer, with every
+// reduction, and as a range-query answer grouped by "pool".
 //
 // Invariants:
 //  - Errors have one of the documented codes and messages start with "prometheus".
 //  - A success has a finite value; an empty vector has value 0 and no series; otherwise
 //    min <= avg <= max (within rounding) and the series count is the same for every reduction.
 //  - An HTTP 400 answer never succeeds.
+//  - A decoded matrix has only finite sample times and values.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -20,6 +22,7 @@
 namespace {
 
 using poolscaler::config::Reduce;
+using poolscaler::sources::DecodePrometheusMatrix;
 using poolscaler::sources::DecodePrometheusResponse;
 using poolscaler::sources::PrometheusResult;
 
@@ -63,5 +66,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::StatusOr<PrometheusResult> bad = DecodePrometheusResponse(body, 400, Reduce::kSum);
   FUZZ_CHECK(!bad.ok(), std::string(body));
   CheckError(bad.status());
+  auto matrix = DecodePrometheusMatrix(body, 200, "pool");
+  if (!matrix.ok()) {
+    CheckError(matrix.status());
+  } else {
+    for (const auto& series : *matrix) {
+      for (const auto& [at, value] : series.samples) {
+        FUZZ_CHECK(std::isfinite(at) && std::isfinite(value), std::string(body));
+      }
+    }
+  }
+  FUZZ_CHECK(!DecodePrometheusMatrix(body, 400, "pool").ok(), std::string(body));
   return 0;
 }

@@ -61,6 +61,16 @@ struct PoolSpec {
   std::string scale_source;
 };
 
+// The Prometheus that scrapes poolscaler (`history:`): at start-up, before the process reports
+// ready, poolscaler reads each pool's poolscaler_pool_desired_replicas over its longest
+// stabilization window and restores those targets (a restart then remembers its windows).
+struct HistorySpec {
+  PrometheusParams prometheus;  // server_address, auth and TLS; `query` is unused
+  Duration timeout = std::chrono::seconds(10);
+  // The resolution of the restored series (the range query's step).
+  Duration step = std::chrono::seconds(5);
+};
+
 struct Config {
   Defaults defaults;
   // False when parsed with ParseOptions::resolve_secrets off: credentials then hold
@@ -72,6 +82,8 @@ struct Config {
   // `kubernetes:`: the connection and timing every pool's scaleTargetRef source copies (kind
   // kKubernetesScale, in-cluster and `defaults` timing unless the section says otherwise).
   SourceSpec scale_source_template;
+  // `history:`: where poolscaler's own series are kept, to restore recent targets at start-up.
+  std::optional<HistorySpec> history;
 
   const SourceSpec* FindSource(const std::string& name) const;
   const policy::TierGroup* FindTierGroup(const std::string& name) const;

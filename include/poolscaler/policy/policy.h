@@ -160,6 +160,16 @@ const char* ObservationName(Observation o);
 Observation ObserveReplicas(const PoolParams& params, PoolHistory& history, int64_t observed,
                             TimePoint now, Duration settle);
 
+// Restores the targets a previous process decided (`targets`: (when, replicas), oldest first,
+// none after `now`) into a history that has no target yet: each is a recommendation made at its
+// time in the stabilization windows, the last one is the current target, and a last target
+// above 0 marks the pool active with its cooldown running from that target's time. The windows
+// then hold what was served before the restart (a scale-down that was being held stays held
+// until a full window after the last high target). Returns false, changing nothing, when
+// `targets` is empty or the history already has a target.
+bool RestoreTargets(const PoolParams& params, PoolHistory& history,
+                    const std::vector<std::pair<TimePoint, int64_t>>& targets, TimePoint now);
+
 struct Evaluation {
   Decision decision;
   PoolHistory history;

@@ -137,6 +137,13 @@ class PoolTable {
   // pools (policy::ShareBudget), cutting desired where the group is over budget.
   void EvaluateAll(const sampler::SampleStore& store, TimePoint now);
 
+  // Restores the targets a previous process served (`history:` at start-up) into every config
+  // pool that has none yet (policy::RestoreTargets); their window seed becomes "prometheus".
+  // Returns the names of the pools restored.
+  std::vector<std::string> RestoreTargets(
+      const std::map<std::string, std::vector<std::pair<TimePoint, int64_t>>>& by_pool,
+      TimePoint now);
+
   // True once every pool with a scaleTargetRef has been evaluated with its workload read (or
   // tried). Readiness waits for it, so a restarted replica serves
   // no answer that forgot the workload's size.

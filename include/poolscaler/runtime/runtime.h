@@ -14,6 +14,7 @@
 #include "poolscaler/adapter/options.h"
 #include "poolscaler/common/time.h"
 #include "poolscaler/config/config.h"
+#include "poolscaler/sources/prometheus_history.h"
 #include "poolscaler/server/tls.h"
 
 namespace poolscaler::runtime {
@@ -57,7 +58,10 @@ class Runtime {
 
  private:
   struct Parts;
-  absl::Status Apply(std::shared_ptr<const config::Config> cfg);
+  // `restore` (start-up only): targets read from `history:`, restored before the first
+  // evaluation.
+  absl::Status Apply(std::shared_ptr<const config::Config> cfg,
+                     const sources::RecentTargets* restore = nullptr);
   void Maintain();
 
   Options options_;

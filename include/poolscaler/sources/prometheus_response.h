@@ -1,8 +1,11 @@
 #pragma once
-// Decoding of Prometheus HTTP API instant-query responses (/api/v1/query), apart from I/O so
-// every shape can be tested and fuzzed. Pure; thread-compatible.
+// Decoding of Prometheus HTTP API responses (instant /api/v1/query, range /api/v1/query_range),
+// apart from I/O so every shape can be tested and fuzzed. Pure; thread-compatible.
 #include <cstddef>
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "poolscaler/config/source_spec.h"
@@ -25,5 +28,19 @@ struct PrometheusResult {
 //    values, unexpected shapes, other HTTP statuses).
 absl::StatusOr<PrometheusResult> DecodePrometheusResponse(std::string_view body, long http_status,
                                                           config::Reduce reduce);
+
+// One series of a range query: the value of the label it was grouped by, and its samples as
+// (unix seconds, value), oldest first.
+struct PrometheusSeries {
+  std::string label;
+  std::vector<std::pair<double, double>> samples;
+};
+
+// Decodes a range-query response (/api/v1/query_range, resultType "matrix") whose series each
+// carry `label` (e.g. a `max by (pool)` query). Errors as DecodePrometheusResponse; a series
+// without the label, a non-numeric sample time, NaN or ±Inf are FAILED_PRECONDITION.
+absl::StatusOr<std::vector<PrometheusSeries>> DecodePrometheusMatrix(std::string_view body,
+                                                                     long http_status,
+                                                                     const std::string& label);
 
 }  // namespace poolscaler::sources

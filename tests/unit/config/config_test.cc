@@ -244,7 +244,7 @@ TEST_F(ConfigTest, TopLevelErrors) {
                           "\"pools\""));
   EXPECT_THAT(Errors("sources: []\nsourcez: []\n"),
               ElementsAre("sourcez (line 2): unknown key \"sourcez\"; expected \"defaults\", "
-                          "\"kubernetes\", \"sources\", \"tierGroups\" or \"pools\""));
+                          "\"kubernetes\", \"history\", \"sources\", \"tierGroups\" or \"pools\""));
   EXPECT_THAT(Errors("sources: orders\n"),
               ElementsAre("sources (line 1): expected a list of sources"));
   EXPECT_THAT(Errors("pools: {a: 1}\n"), ElementsAre("pools (line 1): expected a list of pools"));

@@ -146,5 +146,40 @@ pools:
                                     "\"workload:shop/Deployment/parse\" is already used")));
 }
 
+// `history:`: where the targets of the last process are read back from at start-up.
+TEST(HistoryConfig, ServerAuthAndTiming) {
+  setenv("POOLSCALER_TEST_HISTORY_TOKEN", "s3cret", 1);
+  absl::StatusOr<Config> c = ParseConfig(
+      "history:\n"
+      "  serverAddress: https://prometheus.monitoring:9090/\n"
+      "  bearerTokenEnv: POOLSCALER_TEST_HISTORY_TOKEN\n"
+      "  tlsCaFile: /etc/ca.crt\n"
+      "  timeout: 3s\n"
+      "  step: 10s\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_TRUE(c->history);
+  EXPECT_EQ(c->history->prometheus.server_address, "https://prometheus.monitoring:9090");
+  EXPECT_EQ(c->history->prometheus.bearer_token.Reveal(), "s3cret");
+  EXPECT_EQ(c->history->prometheus.tls_ca_file, "/etc/ca.crt");
+  EXPECT_EQ(c->history->timeout, std::chrono::seconds(3));
+  EXPECT_EQ(c->history->step, std::chrono::seconds(10));
+  absl::StatusOr<Config> none = ParseConfig("pools: []\n");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->history);
+}
+
+TEST(HistoryConfig, ErrorsNameTheField) {
+  EXPECT_THAT(Errors("history: {}\n"),
+              ElementsAre(HasSubstr("history.serverAddress")));
+  EXPECT_THAT(Errors("history: {serverAddress: 'ftp://x'}\n"),
+              ElementsAre(HasSubstr("history.serverAddress")));
+  EXPECT_THAT(Errors("history: {serverAddress: 'http://p:9090', query: up}\n"),
+              ElementsAre(HasSubstr("history.query")));
+  EXPECT_THAT(Errors("history: {serverAddress: 'http://p:9090', step: 0s}\n"),
+              ElementsAre(HasSubstr("history.step")));
+  EXPECT_THAT(Errors("history: {serverAddress: 'http://p:9090', bearerToken: x}\n"),
+              ElementsAre(HasSubstr("history.bearerToken")));
+}
+
 }  // namespace
 }  // namespace poolscaler::config

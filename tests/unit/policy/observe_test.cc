@@ -35,6 +35,7 @@ class Pool {
     return e.decision.desired;
   }
   const PoolHistory& history() const { return history_; }
+  PoolHistory& mutable_history() { return history_; }
   PoolParams params_ = Params();
 
  private:
@@ -131,6 +132,42 @@ TEST(ObserveReplicas, NamesAreStable) {
   EXPECT_STREQ(ObservationName(Observation::kAdopted), "adopted");
   EXPECT_STREQ(ObservationName(Observation::kExplained), "explained");
   EXPECT_STREQ(ObservationName(Observation::kUnchanged), "unchanged");
+}
+
+// Targets restored from history (a previous process's poolscaler_pool_desired_replicas): the
+// window holds the highest of them until a full window after it was served.
+TEST(RestoreTargets, TheWindowHoldsWhatWasServedBeforeTheRestart) {
+  Pool pool;
+  PoolHistory& h = pool.mutable_history();
+  // The backlog fell at 40 s; the window kept serving 20 until the restart at 100 s.
+  std::vector<std::pair<TimePoint, int64_t>> served;
+  for (double t = 0; t <= 95; t += 5) served.emplace_back(At(t), 20);
+  ASSERT_TRUE(RestoreTargets(pool.params_, h, served, At(100)));
+  EXPECT_EQ(h.behavior.current, 20);
+  EXPECT_TRUE(h.active);
+  EXPECT_EQ(pool.Step(100, 2), 20);
+  // Held until 120 s after the last 20 served (95 s): the restored window counts from what was
+  // served, so a scale-down held at the restart is held a little longer, never shorter.
+  EXPECT_EQ(pool.Step(214, 2), 20);
+  EXPECT_EQ(pool.Step(216, 2), 2);
+}
+
+TEST(RestoreTargets, NothingToRestoreOrATargetAlreadyDecidedChangesNothing) {
+  Pool pool;
+  PoolHistory& h = pool.mutable_history();
+  EXPECT_FALSE(RestoreTargets(pool.params_, h, {}, At(0)));
+  EXPECT_FALSE(h.behavior.current);
+  pool.Step(0, 3);
+  EXPECT_FALSE(RestoreTargets(pool.params_, h, {{At(-5), 50}}, At(1)));
+  EXPECT_EQ(h.behavior.current, 3);
+}
+
+TEST(RestoreTargets, TargetsOlderThanTheWindowHoldNothing) {
+  Pool pool;
+  PoolHistory& h = pool.mutable_history();
+  ASSERT_TRUE(RestoreTargets(pool.params_, h, {{At(0), 20}, {At(10), 0}}, At(200)));
+  EXPECT_FALSE(h.active);
+  EXPECT_EQ(pool.Step(200, 2), 2);
 }
 
 }  // namespace

@@ -207,5 +207,38 @@ TEST(KubeApiError, ForbiddenNamesTheNeededPermission) {
   EXPECT_EQ(s.message(), "scale subresource: HTTP 403: forbidden (needs get on deployments/scale)");
 }
 
+TEST(PrometheusMatrix, SeriesByLabelWithTimesAndValues) {
+  auto m = DecodePrometheusMatrix(
+      R"({"status":"success","data":{"resultType":"matrix","result":[
+          {"metric":{"pool":"work"},"values":[[1765000000,"20"],[1765000005.5,"2"]]},
+          {"metric":{"pool":"gpu"},"values":[]}]}})",
+      200, "pool");
+  ASSERT_TRUE(m.ok()) << m.status();
+  ASSERT_EQ(m->size(), 2u);
+  EXPECT_EQ((*m)[0].label, "work");
+  ASSERT_EQ((*m)[0].samples.size(), 2u);
+  EXPECT_DOUBLE_EQ((*m)[0].samples[1].first, 1765000005.5);
+  EXPECT_DOUBLE_EQ((*m)[0].samples[1].second, 2);
+  EXPECT_TRUE((*m)[1].samples.empty());
+}
+
+TEST(PrometheusMatrix, WrongShapesAreErrors) {
+  auto vector = DecodePrometheusMatrix(
+      R"({"status":"success","data":{"resultType":"vector","result":[]}})", 200, "pool");
+  EXPECT_EQ(vector.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(vector.status().message(), ::testing::HasSubstr("not a matrix"));
+  auto unlabeled = DecodePrometheusMatrix(
+      R"({"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[]}]}})",
+      200, "pool");
+  EXPECT_THAT(unlabeled.status().message(), ::testing::HasSubstr("no label \"pool\""));
+  auto nan = DecodePrometheusMatrix(
+      R"({"status":"success","data":{"resultType":"matrix","result":[
+          {"metric":{"pool":"a"},"values":[[1,"NaN"]]}]}})",
+      200, "pool");
+  EXPECT_FALSE(nan.ok());
+  auto denied = DecodePrometheusMatrix("forbidden", 403, "pool");
+  EXPECT_EQ(denied.status().code(), absl::StatusCode::kPermissionDenied);
+}
+
 }  // namespace
 }  // namespace poolscaler::sources
