@@ -202,6 +202,60 @@ absl::StatusOr<std::string> FindScale(std::string_view body, std::string_view ki
 
 }  // namespace
 
+namespace {
+
+absl::StatusOr<std::vector<ScaledObjectPool>> DecodeScaledObjects(std::string_view body) {
+  Json doc = Json::parse(body, nullptr, false);
+  if (doc.is_discarded()) return Malformed("ScaledObject list", "not JSON");
+  if (!doc.is_object() || doc.value("kind", Json()) != "ScaledObjectList" ||
+      !doc.contains("items") || !doc["items"].is_array()) {
+    return Malformed("ScaledObject list", "not a ScaledObjectList");
+  }
+  auto text = [](const Json& object, const char* key) -> std::string {
+    if (!object.is_object() || !object.contains(key) || !object[key].is_string()) return "";
+    return object[key].get<std::string>();
+  };
+  std::vector<ScaledObjectPool> out;
+  for (const Json& item : doc["items"]) {
+    const Json metadata = item.is_object() ? item.value("metadata", Json()) : Json();
+    ScaledObjectPool base;
+    base.scaled_object = text(metadata, "name");
+    base.namespace_name = text(metadata, "namespace");
+    if (base.scaled_object.empty() || base.namespace_name.empty()) {
+      return Malformed("ScaledObject list", "an item has no metadata.name and namespace");
+    }
+    const Json spec = item.value("spec", Json());
+    const Json ref = spec.is_object() ? spec.value("scaleTargetRef", Json()) : Json();
+    base.target_name = text(ref, "name");
+    if (base.target_name.empty()) continue;
+    if (std::string v = text(ref, "apiVersion"); !v.empty()) base.target_api_version = v;
+    if (std::string v = text(ref, "kind"); !v.empty()) base.target_kind = v;
+    const Json triggers = spec.value("triggers", Json());
+    if (!triggers.is_array()) continue;
+    for (const Json& trigger : triggers) {
+      const std::string type = text(trigger, "type");
+      if (type != "external" && type != "external-push") continue;
+      const std::string pool =
+          text(trigger.is_object() ? trigger.value("metadata", Json()) : Json(), "pool");
+      if (pool.empty()) continue;
+      ScaledObjectPool entry = base;
+      entry.pool = pool;
+      out.push_back(std::move(entry));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<ScaledObjectPool>> DecodeScaledObjectPools(std::string_view body) {
+  try {
+    return DecodeScaledObjects(body);
+  } catch (const std::exception& e) {
+    return Malformed("ScaledObject list", e.what());
+  }
+}
+
 absl::StatusOr<ScaleReading> DecodeScale(std::string_view body) {
   try {
     return DecodeScaleBody(body);

@@ -1,5 +1,6 @@
 // Fuzzes the Kubernetes API decoders (sources/kube_metrics.h). Input: a response body, decoded
-// as a PodMetricsList, as a PodList, as a Scale, as an APIResourceList and as an error answer.
+// as a PodMetricsList, as a PodList, as a Scale, as an APIResourceList, as a ScaledObjectList
+// and as an error answer.
 //
 // Invariants:
 //  - Decode errors are FAILED_PRECONDITION; KubeApiError maps 401/403/404/503 to
@@ -8,6 +9,7 @@
 //  - Decoded requests are non-negative.
 //  - A decoded Scale has both counts in [0, 2^31 - 1]; discovery finds a resource without '/'
 //    (or NOT_FOUND / FAILED_PRECONDITION).
+//  - Every decoded ScaledObject pool has a pool, namespace, ScaledObject and target name.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -72,6 +74,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     absl::Status s = KubeApiError(http, body, "metrics API");
     FUZZ_CHECK(s.code() == code, s.ToString());
     FUZZ_CHECK(std::string(s.message()).starts_with("metrics API: HTTP "), s.ToString());
+  }
+  absl::StatusOr<std::vector<ScaledObjectPool>> so = DecodeScaledObjectPools(body);
+  if (!so.ok()) {
+    FUZZ_CHECK(so.status().code() == StatusCode::kFailedPrecondition, so.status().ToString());
+  } else {
+    for (const ScaledObjectPool& p : *so) {
+      FUZZ_CHECK(!p.pool.empty() && !p.namespace_name.empty() && !p.scaled_object.empty() &&
+                     !p.target_name.empty() && !p.target_kind.empty() &&
+                     !p.target_api_version.empty(),
+                 shown);
+    }
   }
   return 0;
 }

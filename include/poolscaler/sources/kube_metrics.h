@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -56,6 +57,24 @@ absl::StatusOr<ScaleReading> DecodeScale(std::string_view body);
 // group has no such kind, FAILED_PRECONDITION when it has one without /scale or the body is not
 // an APIResourceList.
 absl::StatusOr<std::string> FindScaleResource(std::string_view body, std::string_view kind);
+
+// A pool-mode trigger of a KEDA ScaledObject (type external or external-push with a `pool`
+// metadata key) and the workload that ScaledObject scales (spec.scaleTargetRef; apiVersion
+// defaults to apps/v1 and kind to Deployment, as in KEDA).
+struct ScaledObjectPool {
+  std::string pool;              // the trigger's metadata.pool
+  std::string namespace_name;    // the ScaledObject's namespace (its target's namespace)
+  std::string scaled_object;     // the ScaledObject's name
+  std::string target_api_version = "apps/v1";
+  std::string target_kind = "Deployment";
+  std::string target_name;
+};
+
+// Decodes a ScaledObjectList (GET /apis/keda.sh/v1alpha1/scaledobjects): one entry per
+// pool-mode trigger, in list order. ScaledObjects without a scaleTargetRef name, and triggers of
+// other types or without `pool`, are skipped. Errors: FAILED_PRECONDITION (not JSON, not a
+// ScaledObjectList, an item without metadata.name/namespace).
+absl::StatusOr<std::vector<ScaledObjectPool>> DecodeScaledObjectPools(std::string_view body);
 
 // The status for a non-2xx answer of the API server: 401 UNAUTHENTICATED, 403
 // PERMISSION_DENIED, 404 NOT_FOUND, 429/5xx UNAVAILABLE, others FAILED_PRECONDITION. The message

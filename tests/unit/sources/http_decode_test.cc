@@ -177,6 +177,38 @@ constexpr char kAppsV1[] = R"({"kind":"APIResourceList","groupVersion":"apps/v1"
   {"name":"statefulsets","kind":"StatefulSet"},
   {"name":"statefulsets/scale","kind":"Scale"}]})";
 
+TEST(ScaledObjectPools, PoolModeTriggersWithTheirTargets) {
+  auto pools = DecodeScaledObjectPools(R"({"kind":"ScaledObjectList","items":[
+    {"metadata":{"name":"work","namespace":"docs"},
+     "spec":{"scaleTargetRef":{"name":"parse-gpu"},
+             "triggers":[{"type":"external","metadata":{"scalerAddress":"p:9090","pool":"gpu"}},
+                         {"type":"cpu","metadata":{"value":"50"}},
+                         {"type":"external","metadata":{"scalerAddress":"p:9090"}}]}},
+    {"metadata":{"name":"db","namespace":"x"},
+     "spec":{"scaleTargetRef":{"apiVersion":"apps/v1","kind":"StatefulSet","name":"db"},
+             "triggers":[{"type":"external-push","metadata":{"pool":"db"}}]}},
+    {"metadata":{"name":"no-target","namespace":"x"},
+     "spec":{"triggers":[{"type":"external","metadata":{"pool":"lost"}}]}}]})");
+  ASSERT_TRUE(pools.ok()) << pools.status();
+  ASSERT_EQ(pools->size(), 2u);
+  EXPECT_EQ((*pools)[0].pool, "gpu");
+  EXPECT_EQ((*pools)[0].namespace_name, "docs");
+  EXPECT_EQ((*pools)[0].scaled_object, "work");
+  EXPECT_EQ((*pools)[0].target_api_version, "apps/v1");
+  EXPECT_EQ((*pools)[0].target_kind, "Deployment");
+  EXPECT_EQ((*pools)[0].target_name, "parse-gpu");
+  EXPECT_EQ((*pools)[1].target_kind, "StatefulSet");
+}
+
+TEST(ScaledObjectPools, Errors) {
+  for (const char* body : {"", "[]", R"({"kind":"PodList","items":[]})",
+                           R"({"kind":"ScaledObjectList","items":[{"metadata":{"name":"a"}}]})"}) {
+    auto pools = DecodeScaledObjectPools(body);
+    EXPECT_EQ(pools.status().code(), absl::StatusCode::kFailedPrecondition) << body;
+    EXPECT_THAT(pools.status().message(), HasSubstr("ScaledObject list")) << body;
+  }
+}
+
 TEST(ScaleResource, FoundByKind) {
   auto r = FindScaleResource(kAppsV1, "StatefulSet");
   ASSERT_TRUE(r.ok()) << r.status();
