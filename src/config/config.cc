@@ -118,6 +118,23 @@ const policy::TierGroup* Config::FindTierGroup(const std::string& name) const {
   return nullptr;
 }
 
+absl::Status AttachScaleTarget(Config& config, size_t pool_index, const ScaleTargetRef& ref) {
+  // Pools naming the same workload share one source: one read per interval for all of them.
+  SourceSpec source = config.scale_source_template;
+  std::get<KubernetesScaleParams>(source.params).target = ref;
+  source.name = "workload:" + ref.namespace_name + "/" + ref.kind + "/" + ref.name;
+  const SourceSpec* same = config.FindSource(source.name);
+  if (same != nullptr && same->Key() != source.Key()) {
+    return absl::FailedPreconditionError(fmt::format(
+        "source name \"{}\" is already used by another source; rename that source", source.name));
+  }
+  PoolSpec& pool = config.pools.at(pool_index);
+  pool.scale_target = ref;
+  pool.scale_source = source.name;
+  if (same == nullptr) config.sources.push_back(std::move(source));
+  return absl::OkStatus();
+}
+
 const PoolSpec* Config::FindPool(const std::string& name) const {
   for (const PoolSpec& p : pools) {
     if (p.name == name) return &p;

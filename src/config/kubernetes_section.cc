@@ -60,9 +60,13 @@ void ParseKubernetes(const YAML::Node* node, Config* config, std::vector<std::st
   ParamReader r = MakeReader(*entry, "kubernetes");
   ReadKubeConnection(r, &params);
   ReadTiming(r, config->defaults, &t);
+  if (std::optional<bool> v = r.Bool("workloadsFromScaledObjects")) {
+    config->workloads_from_scaled_objects = *v;
+  }
   r.RejectUnknown(
-      "kubernetes takes kubeconfig, or apiServer, tokenFile and caFile (in-cluster), and "
-      "sampleInterval, staleAfter, timeout for the reads of each pool's scaleTargetRef");
+      "kubernetes takes kubeconfig, or apiServer, tokenFile and caFile (in-cluster), "
+      "sampleInterval, staleAfter, timeout for the reads of each pool's scaleTargetRef, and "
+      "workloadsFromScaledObjects");
   errors->insert(errors->end(), r.errors().begin(), r.errors().end());
 }
 

@@ -283,24 +283,17 @@ void ParsePool(const YAML::Node& node, const std::string& path, PoolContext& ctx
   errors->insert(errors->end(), r.errors().begin(), r.errors().end());
   errors->insert(errors->end(), signal_errors.begin(), signal_errors.end());
   if (!r.ok() || !signal_errors.empty()) return;
-  if (pool.scale_target) {
-    // Pools naming the same workload share one source: one read per interval for all of them.
-    SourceSpec source = config->scale_source_template;
-    std::get<KubernetesScaleParams>(source.params).target = *pool.scale_target;
-    source.name = "workload:" + pool.scale_target->namespace_name + "/" + pool.scale_target->kind +
-                  "/" + pool.scale_target->name;
-    const SourceSpec* same = config->FindSource(source.name);
-    if (same != nullptr && same->Key() != source.Key()) {
-      errors->push_back(NodeError(path + ".scaleTargetRef", entry->nodes.at("scaleTargetRef"),
-                                  fmt::format("source name \"{}\" is already used by another "
-                                              "source; rename that source",
-                                              source.name)));
-      return;
-    }
-    pool.scale_source = source.name;
-    if (same == nullptr) config->sources.push_back(std::move(source));
-  }
+  std::optional<ScaleTargetRef> target = std::move(pool.scale_target);
+  pool.scale_target.reset();
   config->pools.push_back(std::move(pool));
+  if (target) {
+    absl::Status st = AttachScaleTarget(*config, config->pools.size() - 1, *target);
+    if (!st.ok()) {
+      config->pools.pop_back();
+      errors->push_back(NodeError(path + ".scaleTargetRef", entry->nodes.at("scaleTargetRef"),
+                                  std::string(st.message())));
+    }
+  }
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "poolscaler/sampler/sampler.h"
 #include "poolscaler/server/grpc_server.h"
 #include "poolscaler/server/scaler_core.h"
+#include "poolscaler/sources/scaled_objects.h"
 #include "poolscaler/sources/source.h"
 #include "poolscaler/telemetry/http_server.h"
 #include "poolscaler/telemetry/metrics.h"
@@ -101,7 +102,71 @@ std::optional<sources::RecentTargets> ReadHistory(const config::Config& cfg, Tim
   return std::move(*read);
 }
 
+// How often the ScaledObjects are listed again after start-up (a cluster-wide list: not every
+// sample interval).
+Duration ScaledObjectRelist(const config::Config& cfg) {
+  return std::max<Duration>(std::chrono::seconds(30), 6 * cfg.scale_source_template.sample_interval);
+}
+
 }  // namespace
+
+std::shared_ptr<const config::Config> Runtime::WithScaledObjectTargets(
+    std::shared_ptr<const config::Config> cfg, bool log_changes) {
+  if (!cfg->workloads_from_scaled_objects) return cfg;
+  const bool any = std::any_of(cfg->pools.begin(), cfg->pools.end(),
+                               [](const config::PoolSpec& p) { return !p.scale_target; });
+  if (!any) return cfg;
+  const auto& connection =
+      std::get<config::KubernetesScaleParams>(cfg->scale_source_template.params);
+  absl::StatusOr<std::vector<sources::ScaledObjectPool>> list =
+      sources::ListScaledObjectPools(connection, cfg->scale_source_template.timeout);
+  if (!list.ok()) {
+    log::Warn("ScaledObjects not listed: pools without a scaleTargetRef keep the workloads "
+              "found before (none at start-up)",
+              {{"error", std::string(list.status().message())}});
+    return attached_config_ ? attached_config_ : cfg;
+  }
+  std::map<std::string, std::map<std::string, config::ScaleTargetRef>> by_pool;
+  for (const sources::ScaledObjectPool& e : *list) {
+    config::ScaleTargetRef ref{e.target_api_version, e.target_kind, e.target_name,
+                               e.namespace_name};
+    by_pool[e.pool].emplace(ref.Describe(), ref);
+  }
+  auto out = std::make_shared<config::Config>(*cfg);
+  std::string fingerprint;
+  std::vector<std::pair<std::string, std::string>> found, ambiguous;
+  for (size_t i = 0; i < out->pools.size(); ++i) {
+    const std::string name = out->pools[i].name;
+    auto it = by_pool.find(name);
+    if (out->pools[i].scale_target || it == by_pool.end()) continue;
+    std::vector<std::string> described;
+    for (const auto& [d, ref] : it->second) described.push_back(d);
+    const std::string all = fmt::format("{}", fmt::join(described, "; "));
+    fingerprint += name + "=" + all + "\n";
+    if (it->second.size() > 1) {
+      ambiguous.emplace_back(name, all);
+      continue;
+    }
+    if (absl::Status st = config::AttachScaleTarget(*out, i, it->second.begin()->second);
+        !st.ok()) {
+      ambiguous.emplace_back(name, std::string(st.message()));
+      continue;
+    }
+    found.emplace_back(name, all);
+  }
+  if (log_changes || fingerprint != scaled_object_fingerprint_) {
+    for (const auto& [pool, workload] : found) {
+      log::Info("pool's workload found from its ScaledObject",
+                {{"pool", pool}, {"workload", workload}});
+    }
+    for (const auto& [pool, why] : ambiguous) {
+      log::Warn("pool's workload not taken from ScaledObjects: several workloads name it",
+                {{"pool", pool}, {"workloads", why}});
+    }
+  }
+  scaled_object_fingerprint_ = fingerprint;
+  return out;
+}
 
 Runtime::Runtime(Options options) : options_(std::move(options)) {}
 
@@ -146,6 +211,9 @@ absl::Status Runtime::Start() {
     cfg = std::make_shared<config::Config>(std::move(*parsed));
     config_fingerprint_ = *text;
   }
+  base_config_ = cfg;
+  cfg = attached_config_ = WithScaledObjectTargets(cfg, /*log_changes=*/true);
+  next_scaled_object_list_ = SteadyClock::now() + ScaledObjectRelist(*cfg);
   // Before the first evaluation and before serving: what the previous process served.
   std::optional<sources::RecentTargets> restore = ReadHistory(*cfg, p.clock.Now());
   p.sampler.Start();
@@ -195,6 +263,24 @@ absl::Status Runtime::Start() {
   return absl::OkStatus();
 }
 
+void Runtime::RelistScaledObjects() {
+  std::lock_guard lock(reload_mu_);
+  if (!base_config_ || !base_config_->workloads_from_scaled_objects ||
+      SteadyClock::now() < next_scaled_object_list_) {
+    return;
+  }
+  next_scaled_object_list_ = SteadyClock::now() + ScaledObjectRelist(*base_config_);
+  const std::string before = scaled_object_fingerprint_;
+  auto attached = WithScaledObjectTargets(base_config_, /*log_changes=*/false);
+  if (scaled_object_fingerprint_ == before) return;
+  if (absl::Status st = Apply(attached); st.ok()) {
+    attached_config_ = attached;
+  } else {
+    log::Error("pools' workloads from ScaledObjects not applied",
+               {{"error", std::string(st.message())}});
+  }
+}
+
 absl::Status Runtime::Reload() {
   if (options_.config_path.empty() || !parts_) return absl::OkStatus();
   std::lock_guard lock(reload_mu_);
@@ -209,7 +295,13 @@ absl::Status Runtime::Reload() {
     if (!parsed.ok()) {
       result = parsed.status();
     } else {
-      result = Apply(std::make_shared<config::Config>(std::move(*parsed)));
+      auto base = std::make_shared<const config::Config>(std::move(*parsed));
+      auto attached = WithScaledObjectTargets(base, /*log_changes=*/true);
+      result = Apply(attached);
+      if (result.ok()) {
+        base_config_ = base;
+        attached_config_ = attached;
+      }
       if (!result.ok()) errors.push_back(std::string(result.message()));
     }
     config_fingerprint_ = *text;  // do not retry the same broken content every poll
@@ -246,6 +338,7 @@ void Runtime::Maintain() {
       // An unreadable file (mid-update of a ConfigMap) is retried next poll, not reported.
       if (text.ok() && changed) (void)Reload();
     }
+    RelistScaledObjects();
     if (SteadyClock::now() >= next_sweep) {
       next_sweep = SteadyClock::now() + options_.maintenance_interval;
       Duration idle = parts_->Config()->defaults.raw_source_idle;

@@ -20,26 +20,27 @@ using std::chrono::seconds;
 
 constexpr int kWindow = 60;
 
-std::string Config(const std::string& redis, const std::string& kubeconfig, const std::string& ns) {
-  return "defaults: {sampleInterval: 1s}\n"
-         "kubernetes: {kubeconfig: " +
-         kubeconfig +
-         ", sampleInterval: 1s}\n"
-         "sources:\n"
-         "  - {name: jobs, type: redis-streams, address: " +
-         redis +
-         ", stream: jobs, consumerGroup: workers}\n"
-         "pools:\n"
-         "  - name: work\n"
-         "    minReplicas: 1\n"
-         "    maxReplicas: 100\n"
-         "    scaleDownWindowSeconds: " +
-         std::to_string(kWindow) +
-         "\n"
-         "    scaleTargetRef: {name: work, namespace: " +
-         ns +
-         "}\n"
-         "    signals: [{source: jobs, lagThreshold: 10}]\n";
+// `named`: the pool names its workload (scaleTargetRef); otherwise poolscaler finds it from the
+// ScaledObject whose trigger names the pool (kubernetes.workloadsFromScaledObjects).
+std::string Config(const std::string& redis, const std::string& kubeconfig, const std::string& ns,
+                   bool named) {
+  std::string c =
+      "defaults: {sampleInterval: 1s}\n"
+      "kubernetes: {kubeconfig: " +
+      kubeconfig + ", sampleInterval: 1s" + (named ? "" : ", workloadsFromScaledObjects: true") +
+      "}\n"
+      "sources:\n"
+      "  - {name: jobs, type: redis-streams, address: " +
+      redis +
+      ", stream: jobs, consumerGroup: workers}\n"
+      "pools:\n"
+      "  - name: work\n"
+      "    minReplicas: 1\n"
+      "    maxReplicas: 100\n"
+      "    scaleDownWindowSeconds: " +
+      std::to_string(kWindow) + "\n";
+  if (named) c += "    scaleTargetRef: {name: work, namespace: " + ns + "}\n";
+  return c + "    signals: [{source: jobs, lagThreshold: 10}]\n";
 }
 
 std::string ScaledObjectYaml(const std::string& ns, const std::string& address) {
@@ -70,10 +71,20 @@ std::string ScaledObjectYaml(const std::string& ns, const std::string& address) 
          "        pool: work\n";
 }
 
-class RestartKedaTest : public KubeE2ETest {};
+class RestartKedaTest : public KubeE2ETest {
+ protected:
+  void Run(bool named);
+};
 
-TEST_F(RestartKedaTest, ARolledScalerDoesNotShrinkTheFleetInsideTheWindow) {
-  KubeNamespace ns(*cluster_, "restart-keda");
+TEST_F(RestartKedaTest, ARolledScalerDoesNotShrinkTheFleetInsideTheWindow) { Run(true); }
+
+// The same without a scaleTargetRef: the restarted process lists the ScaledObjects before it is
+// ready and takes the workload of the one whose trigger names the pool.
+TEST_F(RestartKedaTest, TheWorkloadOfTheAskingScaledObjectIsFoundAfterARestart) { Run(false); }
+
+void RestartKedaTest::Run(bool named) {
+  const std::string label = named ? "scaleTargetRef" : "from the ScaledObject";
+  KubeNamespace ns(*cluster_, named ? "restart-keda" : "restart-keda-so");
   ASSERT_TRUE(ns.ok()) << ns.error();
   auto redis = RedisServer::Start();
   ASSERT_TRUE(redis);
@@ -85,7 +96,7 @@ TEST_F(RestartKedaTest, ARolledScalerDoesNotShrinkTheFleetInsideTheWindow) {
   backlog(200);  // 20 replicas of work
   std::string error;
   auto scaler = PoolscalerProcess::Start(
-      Config(redis->address(), cluster_->kubeconfig(), ns.name()), dir_, {}, &error);
+      Config(redis->address(), cluster_->kubeconfig(), ns.name(), named), dir_, {}, &error);
   ASSERT_TRUE(scaler) << error;
   Apply(DeploymentYaml(ns.name(), "work", 20) + "---\n" +
         ScaledObjectYaml(ns.name(), scaler->grpc_address()));
@@ -108,23 +119,25 @@ TEST_F(RestartKedaTest, ARolledScalerDoesNotShrinkTheFleetInsideTheWindow) {
   scaler->Kill();
   ASSERT_TRUE(scaler->Restart(&error)) << "SIGKILL: " << error;
   const double sigkill_at = Now();
+  const std::string pools = scaler->HttpGet("/pools");
+  EXPECT_NE(pools.find("\"windowSeed\": \"kubernetes\""), std::string::npos) << pools;
   // Watch until 10 s before the window ends (the window started at the cut, at 0 s).
   std::vector<int> later =
       WatchReplicas(ns.name(), "work", seconds(static_cast<int>(kWindow - 10 - Now())));
   seen.insert(seen.end(), later.begin(), later.end());
   const int lowest = seen.empty() ? -1 : *std::min_element(seen.begin(), seen.end());
-  Figure("restart-keda", "restarts at " + std::to_string(sigterm_at) + " s (SIGTERM) and " +
-                             std::to_string(sigkill_at) + " s (SIGKILL): lowest spec.replicas " +
-                             "until " + std::to_string(kWindow - 10) + " s " +
-                             std::to_string(lowest) + " (window " + std::to_string(kWindow) +
-                             " s, work for 2)");
+  Figure("restart-keda", label + ": restarts at " + std::to_string(sigterm_at) +
+                             " s (SIGTERM) and " + std::to_string(sigkill_at) +
+                             " s (SIGKILL): lowest spec.replicas " + "until " +
+                             std::to_string(kWindow - 10) + " s " + std::to_string(lowest) +
+                             " (window " + std::to_string(kWindow) + " s, work for 2)");
   EXPECT_EQ(lowest, 20) << History(ns.name(), "work") << Describe(ns.name()) << scaler->LogTail();
 
   // After the window the fleet goes down as configured.
   auto down = WaitReplicas(
       ns.name(), "work", [](int r) { return r == 2; }, seconds(90));
   ASSERT_TRUE(down) << History(ns.name(), "work") << Describe(ns.name()) << scaler->LogTail();
-  Figure("restart-keda", "at 2 replicas after " + std::to_string(*down) + " s (window " +
+  Figure("restart-keda", label + ": at 2 replicas after " + std::to_string(*down) + " s (window " +
                              std::to_string(kWindow) + " s from the cut)");
   EXPECT_GE(*down, kWindow - 1.0) << History(ns.name(), "work");
 }

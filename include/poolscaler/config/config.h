@@ -82,6 +82,9 @@ struct Config {
   // `kubernetes:`: the connection and timing every pool's scaleTargetRef source copies (kind
   // kKubernetesScale, in-cluster and `defaults` timing unless the section says otherwise).
   SourceSpec scale_source_template;
+  // `kubernetes.workloadsFromScaledObjects`: pools without a scaleTargetRef take the workload of
+  // the KEDA ScaledObject whose pool-mode trigger names them (AttachScaleTarget, by the runtime).
+  bool workloads_from_scaled_objects = false;
   // `history:`: where poolscaler's own series are kept, to restore recent targets at start-up.
   std::optional<HistorySpec> history;
 
@@ -89,6 +92,11 @@ struct Config {
   const policy::TierGroup* FindTierGroup(const std::string& name) const;
   const PoolSpec* FindPool(const std::string& name) const;  // exact name
 };
+
+// Gives pools[pool_index] the workload `ref`: its scale_target and the kubernetes-scale source
+// (scale_source_template with the target) that reads it, shared with every pool naming the same
+// workload. FAILED_PRECONDITION when a configured source already has that source's name.
+absl::Status AttachScaleTarget(Config& config, size_t pool_index, const ScaleTargetRef& ref);
 
 // The errors of a config that did not parse, each "path: problem".
 struct ConfigErrors {

@@ -63,6 +63,13 @@ class Runtime {
   absl::Status Apply(std::shared_ptr<const config::Config> cfg,
                      const sources::RecentTargets* restore = nullptr);
   void Maintain();
+  // `kubernetes.workloadsFromScaledObjects`: `cfg` with the workloads of the ScaledObjects that
+  // name its pools attached (config::AttachScaleTarget); `cfg` itself when off or nothing
+  // needs one. Lists the ScaledObjects (blocking). Caller holds reload_mu_ (or is Start).
+  std::shared_ptr<const config::Config> WithScaledObjectTargets(
+      std::shared_ptr<const config::Config> cfg, bool log_changes);
+  // Lists again when due and re-applies the config when what the ScaledObjects say changed.
+  void RelistScaledObjects();
 
   Options options_;
   std::unique_ptr<Parts> parts_;
@@ -72,6 +79,12 @@ class Runtime {
   bool stopping_ = false;  // guarded by stop_mu_
   std::thread maintenance_;
   std::string config_fingerprint_;  // guarded by reload_mu_: content of the file last applied
+  // Guarded by reload_mu_: the config as parsed, the same with workloads from ScaledObjects
+  // attached (what runs), what the last list said per pool, and when to list again.
+  std::shared_ptr<const config::Config> base_config_;
+  std::shared_ptr<const config::Config> attached_config_;
+  std::string scaled_object_fingerprint_;
+  TimePoint next_scaled_object_list_{};
 };
 
 }  // namespace poolscaler::runtime

@@ -146,6 +146,29 @@ pools:
                                     "\"workload:shop/Deployment/parse\" is already used")));
 }
 
+TEST(ScaleTargetConfig, WorkloadsFromScaledObjectsIsOptInAndAttachSharesTheSource) {
+  absl::StatusOr<Config> off = ParseConfig(Pools("  - {name: a, signals: [{source: orders}]}\n"));
+  ASSERT_TRUE(off.ok()) << off.status();
+  EXPECT_FALSE(off->workloads_from_scaled_objects);
+  absl::StatusOr<Config> c = ParseConfig(
+      Pools("  - {name: a, signals: [{source: orders}]}\n"
+            "  - {name: b, signals: [{source: orders}]}\n",
+            "kubernetes: {workloadsFromScaledObjects: true}\n"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->workloads_from_scaled_objects);
+  ScaleTargetRef ref;
+  ref.name = "work";
+  ref.namespace_name = "shop";
+  ASSERT_TRUE(AttachScaleTarget(*c, 0, ref).ok());
+  ASSERT_TRUE(AttachScaleTarget(*c, 1, ref).ok());
+  EXPECT_EQ(c->pools[0].scale_source, "workload:shop/Deployment/work");
+  EXPECT_EQ(c->pools[1].scale_source, c->pools[0].scale_source);
+  EXPECT_EQ(c->sources.size(), 2u);  // orders and the one shared workload source
+  EXPECT_THAT(Errors(Pools("  - {name: a, signals: [{source: orders}]}\n",
+                           "kubernetes: {workloadsFromScaledObjects: maybe}\n")),
+              ElementsAre(HasSubstr("kubernetes.workloadsFromScaledObjects")));
+}
+
 // `history:`: where the targets of the last process are read back from at start-up.
 TEST(HistoryConfig, ServerAuthAndTiming) {
   setenv("POOLSCALER_TEST_HISTORY_TOKEN", "s3cret", 1);
