@@ -133,6 +133,10 @@ void PoolTable::EvaluateAll(const sampler::SampleStore& store, TimePoint now) {
       absl::Status missing = absl::OkStatus();
       e.drain.resize(def.signals.size());
       if (!ObserveWorkload(store, e, now)) continue;  // waiting for the workload's first read
+      st.warm = st.warm || std::all_of(def.signals.begin(), def.signals.end(),
+                                       [&](const SignalBinding& b) {
+                                         return store.Attempted(b.source_key);
+                                       });
       const std::optional<int64_t> current = e.history.behavior.current;
       for (size_t i = 0; i < def.signals.size(); ++i) {
         const SignalBinding& b = def.signals[i];
@@ -327,11 +331,9 @@ std::vector<std::string> PoolTable::RestoreTargets(
 
 bool PoolTable::Warm() const {
   std::lock_guard lock(mu_);
-  // Only pools with a workload wait; the others have nothing to warm (and a raw pool appearing
-  // between two evaluations must not flip readiness).
+  // Raw pools do not count: one appearing between two evaluations must not flip readiness.
   return std::all_of(pools_.begin(), pools_.end(), [](const auto& p) {
-    return p.second.state.definition.scale_source_key.empty() ||
-           !p.second.state.current.seed.empty();
+    return p.second.state.definition.raw || p.second.state.warm;
   });
 }
 

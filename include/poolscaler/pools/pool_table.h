@@ -95,6 +95,9 @@ struct PoolState {
   // the unknown signals carry their error in `signals`.
   absl::Status status = absl::UnavailableError("not evaluated yet");
   bool has_decision = false;
+  // Evaluated once with every signal's source sampled (or failed) and its workload read (or
+  // tried): the answer it serves is the warm one (Warm()).
+  bool warm = false;
   policy::Decision decision;
   std::vector<SignalState> signals;
   TimePoint evaluated_at{};
@@ -144,9 +147,10 @@ class PoolTable {
       const std::map<std::string, std::vector<std::pair<TimePoint, int64_t>>>& by_pool,
       TimePoint now);
 
-  // True once every pool with a scaleTargetRef has been evaluated with its workload read (or
-  // tried). Readiness waits for it, so a restarted replica serves
-  // no answer that forgot the workload's size.
+  // True once every config pool is warm (PoolState::warm): evaluated with its sources' first
+  // samples and its workload read (or tried), so its window seed and first decision are in
+  // place. Readiness waits for it, so a restarted replica serves no answer that forgot the
+  // workload's size or the restored history.
   bool Warm() const;
 
   std::optional<PoolState> Get(const std::string& id) const;
