@@ -120,14 +120,15 @@ std::shared_ptr<const config::Config> Runtime::WithScaledObjectTargets(
       std::get<config::KubernetesScaleParams>(cfg->scale_source_template.params);
   absl::StatusOr<std::vector<sources::ScaledObjectPool>> list =
       sources::ListScaledObjectPools(connection, cfg->scale_source_template.timeout);
-  if (!list.ok()) {
+  if (list.ok()) {
+    scaled_object_pools_ = std::move(*list);
+  } else {
     log::Warn("ScaledObjects not listed: pools without a scaleTargetRef keep the workloads "
-              "found before (none at start-up)",
+              "the last good list gave them (none at start-up)",
               {{"error", std::string(list.status().message())}});
-    return attached_config_ ? attached_config_ : cfg;
   }
   std::map<std::string, std::map<std::string, config::ScaleTargetRef>> by_pool;
-  for (const sources::ScaledObjectPool& e : *list) {
+  for (const sources::ScaledObjectPool& e : scaled_object_pools_) {
     config::ScaleTargetRef ref{e.target_api_version, e.target_kind, e.target_name,
                                e.namespace_name};
     by_pool[e.pool].emplace(ref.Describe(), ref);
@@ -160,8 +161,9 @@ std::shared_ptr<const config::Config> Runtime::WithScaledObjectTargets(
                 {{"pool", pool}, {"workload", workload}});
     }
     for (const auto& [pool, why] : ambiguous) {
-      log::Warn("pool's workload not taken from ScaledObjects: several workloads name it",
-                {{"pool", pool}, {"workloads", why}});
+      log::Warn("pool's workload not taken from ScaledObjects (several workloads, or a name "
+                "conflict)",
+                {{"pool", pool}, {"why", why}});
     }
   }
   scaled_object_fingerprint_ = fingerprint;
@@ -212,7 +214,7 @@ absl::Status Runtime::Start() {
     config_fingerprint_ = *text;
   }
   base_config_ = cfg;
-  cfg = attached_config_ = WithScaledObjectTargets(cfg, /*log_changes=*/true);
+  cfg = WithScaledObjectTargets(cfg, /*log_changes=*/true);
   next_scaled_object_list_ = SteadyClock::now() + ScaledObjectRelist(*cfg);
   // Before the first evaluation and before serving: what the previous process served.
   std::optional<sources::RecentTargets> restore = ReadHistory(*cfg, p.clock.Now());
@@ -273,9 +275,7 @@ void Runtime::RelistScaledObjects() {
   const std::string before = scaled_object_fingerprint_;
   auto attached = WithScaledObjectTargets(base_config_, /*log_changes=*/false);
   if (scaled_object_fingerprint_ == before) return;
-  if (absl::Status st = Apply(attached); st.ok()) {
-    attached_config_ = attached;
-  } else {
+  if (absl::Status st = Apply(attached); !st.ok()) {
     log::Error("pools' workloads from ScaledObjects not applied",
                {{"error", std::string(st.message())}});
   }
@@ -296,13 +296,12 @@ absl::Status Runtime::Reload() {
       result = parsed.status();
     } else {
       auto base = std::make_shared<const config::Config>(std::move(*parsed));
-      auto attached = WithScaledObjectTargets(base, /*log_changes=*/true);
-      result = Apply(attached);
+      result = Apply(WithScaledObjectTargets(base, /*log_changes=*/true));
       if (result.ok()) {
         base_config_ = base;
-        attached_config_ = attached;
+      } else {
+        errors.push_back(std::string(result.message()));
       }
-      if (!result.ok()) errors.push_back(std::string(result.message()));
     }
     config_fingerprint_ = *text;  // do not retry the same broken content every poll
   }

@@ -9,12 +9,14 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "poolscaler/adapter/options.h"
 #include "poolscaler/common/time.h"
 #include "poolscaler/config/config.h"
 #include "poolscaler/sources/prometheus_history.h"
+#include "poolscaler/sources/scaled_objects.h"
 #include "poolscaler/server/tls.h"
 
 namespace poolscaler::runtime {
@@ -79,11 +81,11 @@ class Runtime {
   bool stopping_ = false;  // guarded by stop_mu_
   std::thread maintenance_;
   std::string config_fingerprint_;  // guarded by reload_mu_: content of the file last applied
-  // Guarded by reload_mu_: the config as parsed, the same with workloads from ScaledObjects
-  // attached (what runs), what the last list said per pool, and when to list again.
+  // Guarded by reload_mu_: the config as parsed (before workloads from ScaledObjects are
+  // attached), what the last list said per pool, the last good list, and when to list again.
   std::shared_ptr<const config::Config> base_config_;
-  std::shared_ptr<const config::Config> attached_config_;
   std::string scaled_object_fingerprint_;
+  std::vector<sources::ScaledObjectPool> scaled_object_pools_;  // the last good list
   TimePoint next_scaled_object_list_{};
 };
 
