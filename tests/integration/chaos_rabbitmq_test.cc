@@ -5,6 +5,12 @@
 // they survive the kills. "The broker answers again" is when the management API reports the
 // queue's 7 messages (RabbitMQ recovers queues after its listeners open). One broker for the
 // binary (registered with ctest as one test: it starts in 10-15 s).
+//
+// The set-up ends with a clean restart of the broker: a SIGKILL about 2 s after the queue was
+// declared once left a broker that had lost the queue (CI, stop 31: "no queue 'jobs' in vhost
+// 'chaos'" for 60 s after the restart), so its definition was not yet on disk. After a clean
+// shutdown it is; every kill in the tests then tests poolscaler, not how fast RabbitMQ persists
+// a definition.
 #include <signal.h>
 
 #include <nlohmann/json.hpp>
@@ -22,6 +28,13 @@ constexpr int kTruth = 7;
 
 RabbitMqServer* g_broker = nullptr;
 
+bool BrokerReportsTheTruth() {
+  std::string body;
+  if (g_broker->Api("GET", "/api/queues/chaos/jobs", "", &body) != 200) return false;
+  nlohmann::json q = nlohmann::json::parse(body, nullptr, false);
+  return q.is_object() && q.value("messages_ready", -1) == kTruth;
+}
+
 class BrokerEnvironment : public ::testing::Environment {
  public:
   void SetUp() override {
@@ -29,7 +42,13 @@ class BrokerEnvironment : public ::testing::Environment {
     if (g_broker == nullptr) return;
     bool ok = g_broker->AddVhost("chaos") && g_broker->AddQueue("chaos", "jobs");
     auto client = ok ? AmqpTestClient::Connect(g_broker->amqp_port(), "chaos") : nullptr;
-    if (client == nullptr || !client->PublishPersistent("jobs", kTruth)) {
+    ok = client != nullptr && client->PublishPersistent("jobs", kTruth);
+    client.reset();
+    ok = ok && g_broker->Restart() &&
+         Eventually(BrokerReportsTheTruth, std::chrono::seconds(60), milliseconds(20));
+    if (!ok) {
+      ADD_FAILURE() << "the broker did not keep the truth over a clean restart\n"
+                    << g_broker->LogTail();
       delete g_broker;
       g_broker = nullptr;
     }
@@ -54,12 +73,6 @@ class ChaosRabbitMq : public ::testing::TestWithParam<const char*>, public Chaos
   }
   void TearDown() override { StopScaler(); }
 
-  static bool BrokerReportsTheTruth() {
-    std::string body;
-    if (g_broker->Api("GET", "/api/queues/chaos/jobs", "", &body) != 200) return false;
-    nlohmann::json q = nlohmann::json::parse(body, nullptr, false);
-    return q.is_object() && q.value("messages_ready", -1) == kTruth;
-  }
   static Clock::time_point WaitUntilBrokerAnswers() {
     EXPECT_TRUE(Eventually(BrokerReportsTheTruth, std::chrono::seconds(60), milliseconds(20)))
         << g_broker->LogTail();
