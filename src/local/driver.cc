@@ -34,6 +34,7 @@ struct PoolRun {
   TimePoint next_poll{};
   TimePoint next_sync{};  // the HPA's
   PollResult last_poll;
+  bool pushed_active = false;           // the last StreamIsActive message
   std::vector<std::string> hpa_limits;  // of the last decision: "hpa:max", ...
   std::optional<PoolStatus> status;     // poolscaler's, from the last GET /pools
   std::vector<double> lag_history;
@@ -145,14 +146,7 @@ class Driver {
       if (Idle(now)) return "the load is over and every pool is at zero";
       TimePoint wake = std::min(next_view, now + std::chrono::milliseconds(100));
       for (const PoolRun& p : pools_) wake = std::min({wake, p.next_poll, p.next_sync});
-      for (auto [i, active] : pushes_.WaitUntil(wake)) {
-        PoolRun& p = pools_[i];
-        if (active != p.last_poll.active) {
-          Event(SteadyClock::now(), fmt::format("{}: StreamIsActive says {}: polling now",
-                                                p.so->name, active ? "active" : "inactive"));
-          p.next_poll = SteadyClock::now();
-        }
-      }
+      for (auto [i, active] : pushes_.WaitUntil(wake)) Pushed(pools_[i], active);
     }
   }
 
@@ -177,6 +171,30 @@ class Driver {
       Event(now, fmt::format("{}: {} → {} ({})", p.so->name, current, d.replicas, why));
     }
     Record(p, p.last_poll, d, now, "keda");
+  }
+
+  // A StreamIsActive message: KEDA acts on `true` at once, without a poll, and ignores `false`.
+  void Pushed(PoolRun& p, bool active) {
+    const TimePoint now = SteadyClock::now();
+    const bool changed = active != p.pushed_active;
+    p.pushed_active = active;
+    const int64_t current = p.workers->target();
+    ScaleDecision d = KedaPush(*p.so, active, current, now, p.state);
+    if (d.replicas != current) {
+      p.hpa_limits.clear();
+      p.workers->ScaleTo(d.replicas, now);
+      Event(now, fmt::format("{}: {} → {} (KEDA: StreamIsActive pushed active)", p.so->name,
+                             current, d.replicas));
+    } else if (changed && !active) {
+      Event(now, fmt::format("{}: StreamIsActive pushed inactive: KEDA ignores it, its next "
+                             "poll decides",
+                             p.so->name));
+    }
+    if (!changed && d.replicas == current) return;
+    PollResult pushed = p.last_poll;  // a push carries no metric: the row repeats the last poll's
+    pushed.status = absl::OkStatus();
+    pushed.active = active;
+    Record(p, pushed, d, now, "push");
   }
 
   // The HPA's sync: the metric read anew (KEDA's metrics server asks poolscaler at that moment).

@@ -135,6 +135,24 @@ ScaleDecision KedaPoll(const config::LocalScaledObject& so, const PollResult& po
   return d;
 }
 
+ScaleDecision KedaPush(const config::LocalScaledObject& so, bool active, int64_t current,
+                       TimePoint now, ScaleState& state) {
+  ScaleDecision d;
+  d.replicas = current;
+  if (!active) {  // "inactivation events are ignored"
+    d.reason = ScaleReason::kHold;
+    return d;
+  }
+  state.last_active = now;  // scaleFromZeroOrIdle on success, else the default case
+  if (current == 0) {
+    d.reason = ScaleReason::kActivate;
+    d.replicas = std::max<int64_t>(so.min_replicas, 1);
+    return d;
+  }
+  d.reason = ScaleReason::kHpa;
+  return d;
+}
+
 ScaleDecision HpaSync(const config::LocalScaledObject& so, const PollResult& metric,
                       int64_t current, TimePoint now, ScaleState& state) {
   ScaleDecision d;

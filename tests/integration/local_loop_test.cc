@@ -240,7 +240,7 @@ TEST(LocalLoopTest, BurstScalesRealWorkersWithinLimitsLosesNoJobAndReturnsToZero
   EXPECT_TRUE(std::regex_search(
       out, std::regex("\n  parse-gpu +lag +[0-9]+ [^\n]*\\|( |▁|▂|▃|▄|▅|▆|▇|█)*(▁|▂|▃|▄|▅|▆|▇|█)")))
       << out;
-  EXPECT_THAT(out, HasSubstr("parse-gpu: 0 → 1 (KEDA: IsActive true)"));
+  EXPECT_THAT(out, HasSubstr("parse-gpu: 0 → 1 (KEDA: StreamIsActive pushed active)"));
   EXPECT_THAT(out, HasSubstr("(KEDA: inactive for cooldownPeriod 10 s)"));
   EXPECT_NE(Slurp(report + "/plot.svg").find("<polyline"), std::string::npos);
 

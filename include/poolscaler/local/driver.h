@@ -2,7 +2,8 @@
 // `poolscaler local`: plays KEDA, the HPA and the Deployments on one machine. For every
 // ScaledObject of a LocalRun it polls poolscaler over gRPC as KEDA does (GetMetricSpec →
 // GetMetrics → IsActive every pollingInterval; StreamIsActive held open for external-push
-// triggers, a push triggering an immediate poll) and decides 0 ↔ 1 with KedaPoll; syncs each
+// triggers: an active push is acted on at once, an inactive one ignored, as KEDA does) and
+// decides 0 ↔ 1 with KedaPoll and KedaPush; syncs each
 // ScaledObject's HPA every hpa_sync_period with a fresh metric read (HpaSync, keda_hpa.h); and
 // runs as many worker processes as the two set (ReplicaSet). Shows a live view and writes a report.
 #include <atomic>

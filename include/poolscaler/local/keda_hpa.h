@@ -82,6 +82,13 @@ struct ScaleDecision {
 ScaleDecision KedaPoll(const config::LocalScaledObject& so, const PollResult& poll, int64_t current,
                        TimePoint now, ScaleState& state);
 
+// A `StreamIsActive` message for an `external-push` trigger, as KEDA v2.21 handles it
+// (scale_handler.go startPushScalers): `false` is ignored (inactivation waits for the next
+// poll); `true` is RequestScale(isActive, no error) at once, without a poll: at 0 replicas
+// kActivate to max(min, 1), otherwise the count stays (kHpa). Both refresh lastActiveTime.
+ScaleDecision KedaPush(const config::LocalScaledObject& so, bool active, int64_t current,
+                       TimePoint now, ScaleState& state);
+
 // One sync of KEDA's HPA, with `metric` read at `now` (a failed read holds, or is the fallback).
 // At 0 replicas it does nothing and reads nothing (kIdle); otherwise kHpa or kFallback.
 ScaleDecision HpaSync(const config::LocalScaledObject& so, const PollResult& metric,

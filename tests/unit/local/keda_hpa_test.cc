@@ -356,6 +356,34 @@ TEST_F(KedaHpaTest, TheFallbackCountGoesThroughTheHpasRules) {
   EXPECT_EQ(HpaSync(so, Failed(), 8, At(30), state_).replicas, 10);  // maxReplicaCount
 }
 
+// KEDA v2.21 scale_handler.go startPushScalers: "inactivation events are ignored and
+// inactivation happens through the standard metric scaling logic"; an active push is
+// RequestScale(isActive=true, isError=false) without a poll.
+TEST_F(KedaHpaTest, AnInactivePushIsIgnoredAndOnlyAPollScalesToZero) {
+  config::LocalScaledObject so = PassThrough();
+  ASSERT_EQ(KedaPoll(so, Poll(5, true), 2, At(0), state_).reason, ScaleReason::kHpa);
+  ScaleDecision pushed = KedaPush(so, false, 2, At(30), state_);
+  EXPECT_EQ(pushed.reason, ScaleReason::kHold);
+  EXPECT_EQ(pushed.replicas, 2);  // cooldownPeriod (10 s) is long over, still no scale-down
+  EXPECT_EQ(KedaPoll(so, Poll(0, false), 2, At(31), state_).replicas, 0);
+}
+
+TEST_F(KedaHpaTest, AnActivePushWakesZeroAndRefreshesLastActiveTime) {
+  config::LocalScaledObject so = PassThrough();
+  so.min_replicas = 0;
+  ScaleDecision woken = KedaPush(so, true, 0, At(0), state_);
+  EXPECT_EQ(woken.reason, ScaleReason::kActivate);
+  EXPECT_EQ(woken.replicas, 1);
+  // Running: the count is the HPA's, but lastActiveTime moves to the push (t = 20), so an
+  // inactive poll at 25 is inside cooldownPeriod and one at 31 is past it.
+  EXPECT_EQ(KedaPush(so, true, 3, At(20), state_).replicas, 3);
+  EXPECT_EQ(KedaPoll(so, Poll(0, false), 3, At(25), state_).reason, ScaleReason::kCooldown);
+  EXPECT_EQ(KedaPoll(so, Poll(0, false), 3, At(31), state_).replicas, 0);
+  // minReplicaCount applies to the wake-up.
+  so.min_replicas = 2;
+  EXPECT_EQ(KedaPush(so, true, 0, At(40), state_).replicas, 2);
+}
+
 TEST(ScaleReasonTest, Names) {
   EXPECT_STREQ(ScaleReasonName(ScaleReason::kDeactivate), "deactivate");
   EXPECT_STREQ(ScaleReasonName(ScaleReason::kHpa), "hpa");
