@@ -3,15 +3,14 @@
 // `poolscaler serve` binary's own /metrics, under two job names so vectors have two series.
 // Stopped by PID. Certificates are made with the openssl CLI, the bcrypt hash with libcrypt.
 #include <crypt.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include <chrono>
 #include <cstdio>
 #include <memory>
 #include <regex>
 #include <string>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "poolscaler/config/source_spec.h"
 #include "poolscaler/sources/http_sources.h"
@@ -22,10 +21,10 @@
 namespace poolscaler::sources {
 namespace {
 
-using ::testing::HasSubstr;
 using poolscaler::testing::Eventually;
 using poolscaler::testing::Process;
 using poolscaler::testing::TempDir;
+using ::testing::HasSubstr;
 
 const std::string kBinary = POOLSCALER_BINARY;
 constexpr char kPrometheus[] = "/usr/bin/prometheus";
@@ -40,7 +39,8 @@ std::string Bcrypt(const std::string& password) {
   return hash != nullptr && hash[0] == '$' ? hash : "";
 }
 
-bool MakeCertificates(const TempDir& dir) {
+// Empty on success, else what failed.
+std::string MakeCertificates(const TempDir& dir) {
   const std::string d = dir.path() + "/";
   dir.Write("ext.cnf", "subjectAltName=IP:127.0.0.1\n");
   const std::vector<std::vector<std::string>> steps = {
@@ -55,46 +55,53 @@ bool MakeCertificates(const TempDir& dir) {
     std::vector<std::string> argv = {"/usr/bin/openssl"};
     argv.insert(argv.end(), step.begin(), step.end());
     poolscaler::testing::RunResult r = poolscaler::testing::RunToEnd(argv, dir.path());
-    if (r.code != 0) {
-      ADD_FAILURE() << "openssl " << step[0] << " failed: " << r.err;
-      return false;
-    }
+    if (r.code != 0) return "openssl " + step[0] + " failed: " + r.err;
   }
-  return true;
+  return "";
 }
 
 // One Prometheus and one exporter for the whole suite (starting them takes a few seconds).
 class PrometheusTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
+  // A set-up failure fails every test with its reason. (A failure recorded inside
+  // SetUpTestSuite would make gtest skip the tests, and ctest counts a skip as a pass.)
+  static void SetUpTestSuite() { setup_error_ = new std::string(StartServers()); }
+  void SetUp() override { ASSERT_EQ(*setup_error_, "") << "the suite's set-up failed"; }
+
+  static std::string StartServers() {
     dir_ = new TempDir();
-    ASSERT_TRUE(MakeCertificates(*dir_));
+    if (std::string e = MakeCertificates(*dir_); !e.empty()) return e;
     const std::string d = dir_->path() + "/";
     // The exporter: poolscaler itself (raw mode only, no config).
-    exporter_ = new Process({kBinary, "serve", "--grpc-plaintext", "--grpc-listen", "127.0.0.1:0", "--http-listen",
-                             "127.0.0.1:0"},
+    exporter_ = new Process({kBinary, "serve", "--grpc-plaintext", "--grpc-listen", "127.0.0.1:0",
+                             "--http-listen", "127.0.0.1:0"},
                             dir_->path());
     std::smatch m;
     std::regex serving(R"re("http":"(\d+)")re");
     std::string err;
-    ASSERT_TRUE(Eventually([&] {
-      err = exporter_->Stderr();
-      return std::regex_search(err, m, serving);
-    })) << err;
+    if (!Eventually([&] {
+          err = exporter_->Stderr();
+          return std::regex_search(err, m, serving);
+        })) {
+      return "the exporter did not report its HTTP port: " + err;
+    }
     const std::string target = "127.0.0.1:" + m[1].str();
 
     std::string hash = Bcrypt(kPassword);
-    ASSERT_FALSE(hash.empty()) << "libcrypt cannot make a bcrypt hash";
-    dir_->Write("web.yml", "tls_server_config:\n  cert_file: " + d + "server.pem\n  key_file: " +
-                               d + "server.key\nbasic_auth_users:\n  " + kUser + ": '" + hash +
-                               "'\n");
+    if (hash.empty()) return "libcrypt cannot make a bcrypt hash";
+    dir_->Write("web.yml", "tls_server_config:\n  cert_file: " + d +
+                               "server.pem\n  key_file: " + d +
+                               "server.key\nbasic_auth_users:\n  " + kUser + ": '" + hash + "'\n");
     dir_->Write("prometheus.yml",
                 "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
                 "scrape_configs:\n"
-                "  - job_name: a\n    static_configs: [{targets: ['" + target + "']}]\n"
-                "  - job_name: b\n    static_configs: [{targets: ['" + target + "']}]\n");
+                "  - job_name: a\n    static_configs: [{targets: ['" +
+                    target +
+                    "']}]\n"
+                    "  - job_name: b\n    static_configs: [{targets: ['" +
+                    target + "']}]\n");
     port_ = poolscaler::testing::FreeLoopbackPort();
-    ASSERT_NE(port_, 0);
+    if (port_ == 0) return "no free loopback port";
     prometheus_ = new Process(
         {kPrometheus, "--config.file=" + d + "prometheus.yml", "--storage.tsdb.path=" + d + "data",
          "--web.listen-address=127.0.0.1:" + std::to_string(port_),
@@ -102,7 +109,7 @@ class PrometheusTest : public ::testing::Test {
         dir_->path());
     // Ready once both jobs have been scraped: `up` has two series.
     auto up = Factory().Create(Spec("up"));
-    ASSERT_TRUE(up.ok());
+    if (!up.ok()) return "the prometheus source for `up`: " + up.status().ToString();
     absl::StatusOr<Reading> r;
     auto started = SteadyClock::now();
     bool scraped = Eventually(
@@ -111,16 +118,20 @@ class PrometheusTest : public ::testing::Test {
           return r.ok() && r->measures.at("value") == 2;
         },
         std::chrono::seconds(30), std::chrono::milliseconds(200));
-    ASSERT_TRUE(scraped) << (r.ok() ? "up=" + std::to_string(r->measures.at("value"))
-                                    : r.status().ToString())
-                         << "\n" << prometheus_->Stderr();
+    if (!scraped) {
+      return "prometheus did not scrape both jobs in 30 s: " +
+             (r.ok() ? "up=" + std::to_string(r->measures.at("value")) : r.status().ToString()) +
+             "\n" + prometheus_->Stderr();
+    }
     std::printf("[figures] prometheus started and scraped both jobs in %.1f s\n",
                 ToSeconds(SteadyClock::now() - started));
+    return "";
   }
   static void TearDownTestSuite() {
     delete prometheus_;  // SIGTERM by PID, then SIGKILL after a grace period
     delete exporter_;
     delete dir_;
+    delete setup_error_;
   }
 
   static PrometheusFactory& Factory() {
@@ -152,12 +163,14 @@ class PrometheusTest : public ::testing::Test {
     return (*source)->Sample(SteadyClock::now() + std::chrono::seconds(3));
   }
 
+  static std::string* setup_error_;
   static TempDir* dir_;
   static Process* exporter_;
   static Process* prometheus_;
   static int port_;
 };
 
+std::string* PrometheusTest::setup_error_ = nullptr;
 TempDir* PrometheusTest::dir_ = nullptr;
 Process* PrometheusTest::exporter_ = nullptr;
 Process* PrometheusTest::prometheus_ = nullptr;
@@ -236,8 +249,8 @@ TEST_F(PrometheusTest, AuthAndTlsFailures) {
 
 TEST_F(PrometheusTest, ServerDownIsUnavailable) {
   config::SourceSpec spec = Spec("up");
-  P(spec).server_address = "https://127.0.0.1:" +
-                           std::to_string(poolscaler::testing::FreeLoopbackPort());
+  P(spec).server_address =
+      "https://127.0.0.1:" + std::to_string(poolscaler::testing::FreeLoopbackPort());
   absl::Status st = Query(spec).status();
   EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable) << st;
   EXPECT_THAT(st.message(), HasSubstr("prometheus at https://127.0.0.1:"));
