@@ -2,7 +2,8 @@
 // ScalerCore: what the ExternalScaler RPCs answer, without any gRPC types, so the logic is
 // tested directly. It resolves trigger metadata to a pool (pool mode) or to an implicit raw pool
 // over one source (raw mode, registered on first use), and answers only from the SampleStore and
-// PoolTable: it never calls a broker. The class is thread-safe.
+// PoolTable: it never calls a broker. The class is thread-safe. Unit tests:
+// tests/unit/server/scaler_core_test.cc.
 #include <functional>
 #include <map>
 #include <memory>
