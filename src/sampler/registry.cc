@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <functional>
 
 #include "poolscaler/common/log.h"
@@ -16,7 +17,7 @@ std::string SourceRegistry::UniqueName(const std::string& wanted, const std::str
   for (const auto& [k, e] : entries_) {
     if (k != key && e.spec.name == wanted) {
       // Same display name for a different query (e.g. another password): keep labels unique.
-      return fmt::format("{}~{:04x}", wanted, std::hash<std::string>{}(key) & 0xffff);
+      return fmt::format("{}~{:04x}", wanted, std::hash<std::string>{}(key)&0xffff);
     }
   }
   return wanted;
@@ -46,29 +47,36 @@ void SourceRegistry::Drop(const std::string& key) {
 absl::StatusOr<std::map<std::string, std::string>> SourceRegistry::ApplyConfig(
     const std::vector<config::SourceSpec>& specs) {
   std::lock_guard lock(mu_);
-  std::map<std::string, std::string> keys;  // name → key
-  std::vector<std::string> created;
+  std::map<std::string, std::string> keys;                        // name → key
+  std::vector<std::pair<std::string, config::SourceSpec>> named;  // key, spec with unique name
   for (const config::SourceSpec& spec : specs) {
     std::string key = spec.Key();
     keys[spec.name] = key;
-    config::SourceSpec named = spec;
-    named.name = UniqueName(spec.name, key);
-    auto it = entries_.find(key);
-    if (it == entries_.end()) {
-      absl::Status st = Create(key, named);
-      if (!st.ok()) {
-        for (const std::string& k : created) Drop(k);  // leave the previous set as it was
-        return absl::Status(st.code(), fmt::format("source {}: {}", spec.name,
-                                                   std::string(st.message())));
-      }
-      created.push_back(key);
-    } else if (it->second.spec.name != named.name ||
-               it->second.spec.sample_interval != named.sample_interval ||
-               it->second.spec.stale_after != named.stale_after ||
-               it->second.spec.timeout != named.timeout) {
+    config::SourceSpec n = spec;
+    n.name = UniqueName(spec.name, key);
+    named.emplace_back(std::move(key), std::move(n));
+  }
+  // New sources first, so that a failure can leave the previous set exactly as it was.
+  std::vector<std::string> created;
+  for (size_t i = 0; i < named.size(); ++i) {
+    const auto& [key, spec] = named[i];
+    if (entries_.count(key) != 0) continue;
+    absl::Status st = Create(key, spec);
+    if (!st.ok()) {
+      for (const std::string& k : created) Drop(k);
+      return absl::Status(st.code(),
+                          fmt::format("source {}: {}", specs[i].name, std::string(st.message())));
+    }
+    created.push_back(key);
+  }
+  for (const auto& [key, spec] : named) {
+    if (std::find(created.begin(), created.end(), key) != created.end()) continue;
+    const config::SourceSpec& live = entries_[key].spec;
+    if (live.name != spec.name || live.sample_interval != spec.sample_interval ||
+        live.stale_after != spec.stale_after || live.timeout != spec.timeout) {
       // Same query, new name or timing (the config's win over a raw trigger's): replace the
       // live source; its store record and sampling slot carry over.
-      Replace(key, named);
+      Replace(key, spec);
     }
   }
   for (const auto& [name, key] : keys) entries_[key].config_owned = true;
@@ -81,6 +89,18 @@ absl::StatusOr<std::map<std::string, std::string>> SourceRegistry::ApplyConfig(
     if (!e.raw_last_used) drop.push_back(key);  // raw triggers still using it keep it alive
   }
   for (const std::string& key : drop) Drop(key);
+  // A source created beside the one it replaces (a changed address) had to take a suffixed
+  // name while both ran; now that the old one is gone it gets the config's name back, so its
+  // labels stay the same across the reload and are unique at every moment.
+  for (const config::SourceSpec& spec : specs) {
+    const std::string key = spec.Key();
+    Entry& e = entries_[key];
+    if (e.spec.name != spec.name && UniqueName(spec.name, key) == spec.name) {
+      config::SourceSpec renamed = e.spec;
+      renamed.name = spec.name;
+      Replace(key, renamed);
+    }
+  }
   return keys;
 }
 
