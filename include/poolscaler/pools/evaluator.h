@@ -1,7 +1,8 @@
 #pragma once
 // Evaluator: the thread that keeps pool decisions current. It re-evaluates every pool whenever
 // the SampleStore changes and at least every `tick` (cooldowns and windows expire with time,
-// not only with new samples). Start/Stop are not thread-safe against each other.
+// not only with new samples). Stop returns within 50 ms whatever the tick. Start/Stop are not
+// thread-safe against each other.
 #include <atomic>
 #include <thread>
 
