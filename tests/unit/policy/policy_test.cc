@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <limits>
+#include <set>
 
 namespace poolscaler::policy {
 namespace {
@@ -250,11 +251,18 @@ TEST(Evaluate, InputsAreNotModified) {
   EXPECT_FALSE(e.history.active);
 }
 
+// Every limit, in kAllLimits order, has its documented name (these are metric label values
+// and /pools strings: a rename is a breaking change), and no two share one.
 TEST(LimitName, NamesEveryLimit) {
-  EXPECT_STREQ(LimitName(Limit::kActivationHold), "activation-hold");
-  EXPECT_STREQ(LimitName(Limit::kInactive), "inactive");
-  EXPECT_STREQ(LimitName(Limit::kMinReplicas), "min");
-  EXPECT_STREQ(LimitName(Limit::kMaxReplicas), "max");
+  const std::vector<std::string> expected = {"activation-hold", "inactive",      "tolerance",
+                                             "signal-missing",  "stabilization", "scale-up-rate",
+                                             "scale-down-rate", "min",           "max",
+                                             "budget:cpu",      "budget:memory", "budget:gpu"};
+  std::vector<std::string> names;
+  for (Limit l : kAllLimits) names.emplace_back(LimitName(l));
+  EXPECT_EQ(names, expected);
+  EXPECT_EQ(std::set<std::string>(names.begin(), names.end()).size(), names.size());
+  EXPECT_STREQ(LimitName(static_cast<Limit>(200)), "unknown");
 }
 
 // A signal without a fresh value, as the HPA treats an invalid metric
