@@ -104,8 +104,13 @@ TEST(ShareBudget, NeverExceedsTheBudgetAboveMinimums) {
                                    {0, {2, 0, 0}, 0, 30}};
     auto g = ShareBudget(b, d);
     ReplicaCost total = TotalCost(d, Replicas(g));
-    EXPECT_LE(total.gpus, std::max<double>(gpus, 1)) << gpus;  // min 1 of pool 2 costs 1 gpu
-    EXPECT_LE(total.cpu_cores, 40 + 8) << gpus;
+    // Minimums are granted even over the budget (pool 2's min 1 costs 1 gpu and 8 cpu); above
+    // them nothing may exceed it: the bound is the larger of the budget and the minimums' cost.
+    std::vector<int64_t> mins;
+    for (const BudgetDemand& x : d) mins.push_back(x.min_replicas);
+    const ReplicaCost floor = TotalCost(d, mins);
+    EXPECT_LE(total.gpus, std::max<double>(gpus, floor.gpus)) << gpus;
+    EXPECT_LE(total.cpu_cores, std::max(40.0, floor.cpu_cores)) << gpus;
     for (size_t i = 0; i < d.size(); ++i) {
       EXPECT_GE(g[i].replicas, d[i].min_replicas);
       EXPECT_LE(g[i].replicas, d[i].desired);
