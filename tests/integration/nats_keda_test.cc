@@ -136,7 +136,8 @@ TEST_F(NatsKedaTest, PoolModeTieredJobsExample) {
   p = PollUntil(*keda_, gpu, 1);
   EXPECT_TRUE(p.active);
   EXPECT_EQ(MetricValue(R"(poolscaler_source_value{measure="pending",source="jobs-small"})"), 23);
-  EXPECT_EQ(MetricValue(R"(poolscaler_source_value{measure="ack_pending",source="jobs-small"})"), 0);
+  EXPECT_EQ(MetricValue(R"(poolscaler_source_value{measure="ack_pending",source="jobs-small"})"),
+            0);
 }
 
 TEST_F(NatsKedaTest, MonitoringEndpointKeyIsInvalidArgumentWithTheReason) {
@@ -160,8 +161,8 @@ TEST_F(NatsKedaTest, MonitoringEndpointKeyIsInvalidArgumentWithTheReason) {
 TEST_F(NatsKedaTest, ServerKilledIsUnavailableAfterStaleAfterThenRecovers) {
   StartScaler();
   ASSERT_TRUE(client_->Publish("jobs.parse.small", 8));
-  auto meta = NatsMeta("parse-small", {{"sampleInterval", "200ms"}, {"staleAfter", "1s"},
-                                       {"timeout", "200ms"}});
+  auto meta = NatsMeta("parse-small",
+                       {{"sampleInterval", "200ms"}, {"staleAfter", "1s"}, {"timeout", "200ms"}});
   ASSERT_TRUE(PollUntil(*keda_, meta, 8).status.ok());
   client_.reset();
 
@@ -171,11 +172,13 @@ TEST_F(NatsKedaTest, ServerKilledIsUnavailableAfterStaleAfterThenRecovers) {
   EXPECT_TRUE(early.status.ok()) << early.status.error_message();
   EXPECT_EQ(early.value, 8);
   Poll p;
-  ASSERT_TRUE(Eventually([&] {
-    p = keda_->PollOnce(meta);
-    EXPECT_TRUE(!p.status.ok() || p.value == 8) << "a made-up value: " << p.value;
-    return !p.status.ok();
-  }, std::chrono::seconds(5)));
+  ASSERT_TRUE(Eventually(
+      [&] {
+        p = keda_->PollOnce(meta);
+        EXPECT_TRUE(!p.status.ok() || p.value == 8) << "a made-up value: " << p.value;
+        return !p.status.ok();
+      },
+      std::chrono::seconds(5)));
   double to_unavailable = std::chrono::duration<double>(Clock::now() - stopped).count();
   std::printf("[figures] nats killed: UNAVAILABLE after %.2f s (staleAfter 1s): %s\n",
               to_unavailable, p.status.error_message().c_str());
@@ -225,20 +228,22 @@ TEST_F(NatsClusterKedaTest, StreamLeaderKilledLagStaysRightAndNeverZero) {
   ASSERT_NE(victim, nullptr) << "leader " << leader;
   std::map<std::string, std::string> meta = {
       {"source", "nats-jetstream"}, {"natsServer", victim->url()}, {"stream", "JOBS"},
-      {"consumer", "parse-small"}, {"sampleInterval", "250ms"}, {"staleAfter", "2s"},
-      {"timeout", "250ms"}, {"lagThreshold", "5"}};
+      {"consumer", "parse-small"},  {"sampleInterval", "250ms"},   {"staleAfter", "2s"},
+      {"timeout", "250ms"},         {"lagThreshold", "5"}};
   ASSERT_TRUE(PollUntil(*keda_, meta, 26).status.ok());
-  const std::string age_series = "poolscaler_source_sample_age_seconds{source=\"nats-jetstream/127.0.0.1:" +
-                                 std::to_string(victim->port()) + "/JOBS/parse-small\"}";
+  const std::string age_series =
+      "poolscaler_source_sample_age_seconds{source=\"nats-jetstream/127.0.0.1:" +
+      std::to_string(victim->port()) + "/JOBS/parse-small\"}";
   ASSERT_GE(MetricValue(age_series), 0);
   std::printf("[figures] cluster: killing stream leader %s (port %d); consumer leader is %s\n",
-              leader.c_str(), victim->port(), client->ConsumerLeader("JOBS", "parse-small").c_str());
+              leader.c_str(), victim->port(),
+              client->ConsumerLeader("JOBS", "parse-small").c_str());
   auto killed = Clock::now();
   victim->Kill();
 
   // Poll as KEDA would for 8 s: every OK answer must be 26; errors are allowed (fallback).
   int ok = 0, errors = 0, wrong = 0;
-  double max_age = 0;
+  double max_age = 0, max_age_ok = 0;  // of the store's reading; the latter right after an OK
   auto until = Clock::now() + std::chrono::seconds(8);
   while (Clock::now() < until) {
     Poll p = keda_->PollOnce(meta);
@@ -254,7 +259,9 @@ TEST_F(NatsClusterKedaTest, StreamLeaderKilledLagStaysRightAndNeverZero) {
     } else {
       ++ok;
     }
-    max_age = std::max(max_age, MetricValue(age_series));  // how old the served reading is
+    const double age = MetricValue(age_series);  // how old the reading in the store is
+    max_age = std::max(max_age, age);
+    if (p.status.ok()) max_age_ok = std::max(max_age_ok, age);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   client.reset();
@@ -269,14 +276,17 @@ TEST_F(NatsClusterKedaTest, StreamLeaderKilledLagStaysRightAndNeverZero) {
   Poll p = PollUntil(*keda_, meta, 30, std::chrono::seconds(10));
   EXPECT_TRUE(p.status.ok()) << p.status.error_message();
   double seen_after = std::chrono::duration<double>(Clock::now() - published).count();
-  std::printf("[figures] cluster: new leader %s; KEDA polls over 8 s: %d ok (all 26), %d errors, "
-              "%d wrong; oldest reading served %.2f s (interval 250ms, staleAfter 2s); then 4 more "
-              "published: lag 30 seen after %.2f s\n",
-              new_leader.c_str(), ok, errors, wrong, max_age, seen_after);
-  // Usually the reading never gets older than one interval; when the consumer's own leader was
-  // on the killed node too, NATS needs a Raft election (seconds) before it answers again, and
-  // KEDA gets UNAVAILABLE meanwhile (never a wrong value). Bound that.
-  EXPECT_LT(max_age, 10.0);
+  std::printf(
+      "[figures] cluster: new leader %s; KEDA polls over 8 s: %d ok (all 26), %d errors, "
+      "%d wrong; oldest reading in the store %.2f s, beside an OK answer %.2f s (interval "
+      "250ms, staleAfter 2s); then 4 more "
+      "published: lag 30 seen after %.2f s\n",
+      new_leader.c_str(), ok, errors, wrong, max_age, max_age_ok, seen_after);
+  // When the consumer's own leader was on the killed node too, NATS needs a Raft election
+  // (seconds) before it answers again, and KEDA gets UNAVAILABLE meanwhile, never a wrong or an
+  // old value: an OK answer comes from a reading younger than staleAfter (2 s). The bound adds
+  // 2 s for the /metrics read that follows the poll on a loaded machine.
+  EXPECT_LT(max_age_ok, 4.0);
   EXPECT_EQ(wrong, 0);
   EXPECT_GT(ok, 0);
   EXPECT_NE(new_leader, leader);
