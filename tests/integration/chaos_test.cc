@@ -73,8 +73,8 @@ TEST_F(Chaos, FrozenBrokerTimesOutInsteadOfHangingTheScaler) {
 }
 
 TEST_F(Chaos, TwoHundredSourcesWithAQuarterDeadStayCorrect) {
-  // 150 live sources (one stream each, i % 5 entries) and 50 at dead ports (free a moment ago:
-  // connections are refused).
+  // 150 live sources (one stream each, i % 5 entries) and 50 at a dead port (port 1, where
+  // nothing listens and no other test can start a server: connections are refused).
   std::string yaml = "defaults: {sampleInterval: 250ms, staleAfter: 1500ms, timeout: 200ms}\nsources:\n";
   std::string pools = "pools:\n";
   for (int i = 0; i < 200; ++i) {
@@ -85,7 +85,7 @@ TEST_F(Chaos, TwoHundredSourcesWithAQuarterDeadStayCorrect) {
       for (int k = 0; k < i % 5; ++k) redis_->Command({"XADD", stream, "*", "k", "v"});
     }
     yaml += "  - {name: " + stream + ", type: redis-streams, address: " +
-            (dead ? "127.0.0.1:" + std::to_string(FreeLoopbackPort()) : redis_->address()) +
+            (dead ? std::string("127.0.0.1:1") : redis_->address()) +
             ", stream: " + stream + ", consumerGroup: g}\n";
     pools += "  - {name: " + stream + ", maxReplicas: 100, signals: [{source: " + stream +
              ", lagThreshold: 1}]}\n";

@@ -146,13 +146,13 @@ TEST_F(NatsJetStreamTest, MissingStreamOrConsumerIsNotFound) {
 }
 
 TEST_F(NatsJetStreamTest, NoServerIsUnavailableQuicklyAndRetriesWithBackoff) {
-  int port = poolscaler::testing::FreeLoopbackPort();
-  auto source = factory_.Create(Spec("nats://127.0.0.1:" + std::to_string(port), "JOBS", "c"));
+  // Port 1: nothing listens there, and no other test can start a server on it meanwhile.
+  auto source = factory_.Create(Spec("nats://127.0.0.1:1", "JOBS", "c"));
   auto start = SteadyClock::now();
   auto r = (*source)->Sample(Deadline(milliseconds(500)));
   EXPECT_LT(SteadyClock::now() - start, milliseconds(600));
   EXPECT_THAT(r.status(), StatusIs(absl::StatusCode::kUnavailable,
-                                   HasSubstr("nats://127.0.0.1:" + std::to_string(port))));
+                                   HasSubstr("nats://127.0.0.1:1")));
   EXPECT_THAT((*source)->Sample(Deadline()).status(),
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("reconnecting to nats at")));
 }
