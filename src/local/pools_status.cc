@@ -3,11 +3,37 @@
 #include <fmt/format.h>
 #include <httplib.h>
 
+#include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "poolscaler/common/text.h"
 
 namespace poolscaler::local {
+
+namespace {
+
+bool BoolField(const nlohmann::json& p, const char* key) {
+  auto it = p.find(key);
+  return it != p.end() && it->is_boolean() && it->get<bool>();
+}
+
+// A replica count: a whole number from 0 to INT64_MAX, else absent.
+std::optional<int64_t> CountField(const nlohmann::json& p, const char* key) {
+  auto it = p.find(key);
+  if (it == p.end()) return std::nullopt;
+  if (it->is_number_unsigned()) {
+    const uint64_t v = it->get<uint64_t>();
+    if (v <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      return static_cast<int64_t>(v);
+    }
+    return std::nullopt;
+  }
+  if (it->is_number_integer() && it->get<int64_t>() >= 0) return it->get<int64_t>();
+  return std::nullopt;
+}
+
+}  // namespace
 
 absl::StatusOr<std::map<std::string, PoolStatus>> DecodePoolsJson(const std::string& body) {
   nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
@@ -16,19 +42,16 @@ absl::StatusOr<std::map<std::string, PoolStatus>> DecodePoolsJson(const std::str
   }
   std::map<std::string, PoolStatus> out;
   for (const nlohmann::json& p : j) {
-    if (!p.is_object() || !p.contains("name") || !p["name"].is_string()) {
+    if (!p.is_object() || !p.contains("name") || !p["name"].is_string() ||
+        p["name"].get_ref<const std::string&>().empty()) {
       return absl::InvalidArgumentError("/pools: a pool without a name");
     }
     PoolStatus s;
-    s.available = p.value("available", false);
+    s.available = BoolField(p, "available");
     if (p.contains("error") && p["error"].is_string()) s.error = p["error"].get<std::string>();
-    if (p.contains("desiredReplicas") && p["desiredReplicas"].is_number_integer()) {
-      s.desired = p["desiredReplicas"].get<int64_t>();
-    }
-    if (p.contains("rawDesiredReplicas") && p["rawDesiredReplicas"].is_number_integer()) {
-      s.raw_desired = p["rawDesiredReplicas"].get<int64_t>();
-    }
-    s.active = p.value("active", false);
+    s.desired = CountField(p, "desiredReplicas");
+    s.raw_desired = CountField(p, "rawDesiredReplicas");
+    s.active = BoolField(p, "active");
     if (p.contains("limitedBy") && p["limitedBy"].is_array()) {
       for (const nlohmann::json& l : p["limitedBy"]) {
         if (l.is_string()) s.limited_by.push_back(l.get<std::string>());

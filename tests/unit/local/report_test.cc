@@ -35,6 +35,23 @@ TEST(PoolsJsonTest, DecodesLagDecisionAndLimits) {
   EXPECT_FALSE(runs.desired.has_value());
 }
 
+// Found while writing the pools_json fuzz target: a field of the wrong type made nlohmann::json
+// throw out of the decoder; now it is ignored. Counts out of range are ignored, an empty name
+// refused.
+TEST(PoolsJsonTest, FieldsOfTheWrongTypeAreIgnoredNotThrown) {
+  absl::StatusOr<std::map<std::string, PoolStatus>> pools = DecodePoolsJson(
+      R"([{"name": "a", "available": 1, "active": "yes", "desiredReplicas": -3,
+           "rawDesiredReplicas": 18446744073709551615}])");
+  ASSERT_TRUE(pools.ok()) << pools.status();
+  const PoolStatus& a = pools->at("a");
+  EXPECT_FALSE(a.available);
+  EXPECT_FALSE(a.active);
+  EXPECT_FALSE(a.desired.has_value());
+  EXPECT_FALSE(a.raw_desired.has_value());
+  EXPECT_EQ(DecodePoolsJson(R"([{"name": ""}])").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(PoolsJsonTest, RejectsOtherBodies) {
   EXPECT_EQ(DecodePoolsJson("{}").status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(DecodePoolsJson("not json").status().code(), absl::StatusCode::kInvalidArgument);
