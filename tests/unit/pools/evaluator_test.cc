@@ -6,9 +6,8 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
-
 #include "support/eventually.h"
+#include "support/manual_clock.h"
 
 namespace poolscaler::pools {
 namespace {
@@ -16,13 +15,6 @@ namespace {
 using std::chrono::hours;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-
-class TestClock final : public Clock {
- public:
-  TimePoint Now() const override { return TimePoint{} + milliseconds(now_ms.load()); }
-  std::chrono::system_clock::time_point WallNow() const override { return {}; }
-  std::atomic<int64_t> now_ms{100'000};
-};
 
 PoolDefinition Pool() {
   PoolDefinition d;
@@ -49,7 +41,7 @@ class EvaluatorTest : public ::testing::Test {
   }
   TimePoint EvaluatedAt() const { return table_.Get("w")->evaluated_at; }
 
-  TestClock clock_;
+  testing::ManualClock clock_;
   sampler::SampleStore store_;
   PoolTable table_;
 };
@@ -69,7 +61,7 @@ TEST_F(EvaluatorTest, TheTickReevaluatesWithoutANewSample) {
   Evaluator evaluator(table_, store_, clock_, milliseconds(20));
   evaluator.Start();
   ASSERT_TRUE(testing::Eventually([&] { return Desired() == 5; }, seconds(30)));
-  clock_.now_ms += 60'000;  // no sample; only the tick can notice the time
+  clock_.Advance(seconds(60));  // no sample; only the tick can notice the time
   const TimePoint later = clock_.Now();
   EXPECT_TRUE(testing::Eventually([&] { return EvaluatedAt() == later; }, seconds(30)));
   evaluator.Stop();

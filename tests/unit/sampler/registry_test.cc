@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "poolscaler/config/config.h"
+#include "support/manual_clock.h"
 
 namespace poolscaler::sampler {
 namespace {
@@ -14,12 +15,6 @@ namespace {
 using std::chrono::seconds;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
-
-class StillClock final : public Clock {
- public:
-  TimePoint Now() const override { return TimePoint{} + seconds(1000); }
-  std::chrono::system_clock::time_point WallNow() const override { return {}; }
-};
 
 // The product's factory, failing for one source name (as a factory fails for a bad spec).
 class FailingFor final : public sources::SourceFactory {
@@ -51,7 +46,7 @@ std::vector<config::SourceSpec> Sources(const std::string& yaml) {
 class RegistryTest : public ::testing::Test {
  protected:
   const TimePoint t0_ = TimePoint{} + seconds(1000);
-  StillClock clock_;
+  testing::ManualClock clock_;
   FailingFor factory_{"broken"};
   SampleStore store_;
   Sampler sampler_{store_, clock_, 1};

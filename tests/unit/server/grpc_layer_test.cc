@@ -12,18 +12,12 @@
 #include "poolscaler/server/grpc_server.h"
 #include "poolscaler/sources/source.h"
 #include "support/keda_client.h"
+#include "support/manual_clock.h"
 
 namespace poolscaler::server {
 namespace {
 
 using ::testing::HasSubstr;
-
-class TestClock final : public Clock {
- public:
-  TimePoint Now() const override { return now; }
-  std::chrono::system_clock::time_point WallNow() const override { return {}; }
-  TimePoint now = TimePoint{} + std::chrono::seconds(1000);
-};
 
 Metadata Raw(const std::string& lag_threshold) {
   return {{"source", "redis-streams"},
@@ -52,11 +46,11 @@ class GrpcLayerTest : public ::testing::Test {
         t->source.Key(),
         sources::Reading{
             {{"outstanding", lag}, {"pending", 0}, {"undelivered", lag}, {"length", lag}}, ""},
-        clock_.now, {});
-    table_.EvaluateAll(store_, clock_.now);
+        clock_.Now(), {});
+    table_.EvaluateAll(store_, clock_.Now());
   }
 
-  TestClock clock_;
+  testing::ManualClock clock_;
   std::shared_ptr<const config::Config> cfg_;
   std::atomic<bool> throw_{false};  // read on gRPC's threads
   std::unique_ptr<sources::SourceFactory> factory_ = sources::MakeDefaultFactory();

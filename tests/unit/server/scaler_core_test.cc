@@ -9,21 +9,12 @@
 
 #include "poolscaler/pools/from_config.h"
 #include "poolscaler/sources/source.h"
+#include "support/manual_clock.h"
 
 namespace poolscaler::server {
 namespace {
 
 using ::testing::HasSubstr;
-
-class TestClock final : public Clock {
- public:
-  TimePoint Now() const override { return now; }
-  std::chrono::system_clock::time_point WallNow() const override {
-    return std::chrono::system_clock::time_point{} +
-           std::chrono::duration_cast<std::chrono::system_clock::duration>(now - TimePoint{});
-  }
-  TimePoint now = TimePoint{} + std::chrono::seconds(1000);
-};
 
 constexpr char kConfig[] = R"(
 sources:
@@ -68,12 +59,12 @@ class ScalerCoreTest : public ::testing::Test {
                                     {"undelivered", outstanding},
                                     {"length", outstanding}},
                                    ""},
-                  clock_.now, {});
-    table_.EvaluateAll(store_, clock_.now);
+                  clock_.Now(), {});
+    table_.EvaluateAll(store_, clock_.Now());
   }
   std::string OrdersKey() const { return cfg_->FindSource("orders")->Key(); }
 
-  TestClock clock_;
+  testing::ManualClock clock_;
   std::shared_ptr<const config::Config> cfg_;
   std::unique_ptr<sources::SourceFactory> factory_ = sources::MakeDefaultFactory();
   sampler::SampleStore store_;
@@ -131,7 +122,7 @@ TEST_F(ScalerCoreTest, ActiveFollowsTheActivationThreshold) {
   absl::StatusOr<bool> idle = core_.IsActive({{"pool", "workers"}});
   ASSERT_TRUE(idle.ok()) << idle.status();
   EXPECT_FALSE(*idle);
-  clock_.now += std::chrono::seconds(1);
+  clock_.Advance(std::chrono::seconds(1));
   Sample(OrdersKey(), 3);
   EXPECT_TRUE(*core_.IsActive({{"pool", "workers"}}));
 }
@@ -179,7 +170,7 @@ TEST_F(ScalerCoreTest, RawModeRegistersOneSourceAndAnImplicitPool) {
   ASSERT_TRUE(st.has_value());
   ASSERT_EQ(st->signals.size(), 1u);  // one signal, over the registered source
   EXPECT_FALSE(*core_.IsActive(Raw()));
-  clock_.now += std::chrono::seconds(1);
+  clock_.Advance(std::chrono::seconds(1));
   Sample(parsed->source.Key(), 35);
   EXPECT_EQ(*core_.MetricValue(Raw(), t->metric_name), 35);
   EXPECT_TRUE(*core_.IsActive(Raw()));
