@@ -255,6 +255,22 @@ std::string KubeE2ETest::Describe(const std::string& ns) const {
   return out;
 }
 
+std::string RestartPoolConfig(const std::string& redis, const std::string& kubeconfig,
+                              const RestartPool& pool) {
+  std::string c = "defaults: {sampleInterval: 1s}\nkubernetes: {kubeconfig: " + kubeconfig +
+                  ", sampleInterval: 1s" +
+                  (pool.workloads_from_scaled_objects ? ", workloadsFromScaledObjects: true" : "") +
+                  "}\nsources:\n  - {name: jobs, type: redis-streams, address: " + redis +
+                  ", stream: jobs, consumerGroup: workers}\npools:\n  - name: work\n";
+  if (pool.min_replicas > 0) c += "    minReplicas: " + std::to_string(pool.min_replicas) + "\n";
+  c += "    maxReplicas: 100\n    scaleDownWindowSeconds: " + std::to_string(pool.window_seconds) +
+       "\n";
+  if (!pool.target_namespace.empty()) {
+    c += "    scaleTargetRef: {name: work, namespace: " + pool.target_namespace + "}\n";
+  }
+  return c + "    signals: [{source: jobs, lagThreshold: 10}]\n";
+}
+
 void Figure(const std::string& name, const std::string& text) {
   std::printf("[figures] %s: %s\n", name.c_str(), text.c_str());
   std::fflush(stdout);

@@ -118,6 +118,18 @@ class KubeE2ETest : public ::testing::Test {
   std::map<std::string, std::vector<ReplicaChange>> history_;
 };
 
+// The restart tests' poolscaler config: one Redis source (stream "jobs", group "workers",
+// sampled every 1 s), the Kubernetes connection, and one pool "work" (lagThreshold 10, up to
+// 100 replicas) with a scale-down window of `window_seconds`.
+struct RestartPool {
+  int window_seconds = 0;
+  int min_replicas = 0;          // written only when above 0
+  std::string target_namespace;  // scaleTargetRef {name: work} in it; empty: no scaleTargetRef
+  bool workloads_from_scaled_objects = false;
+};
+std::string RestartPoolConfig(const std::string& redis, const std::string& kubeconfig,
+                              const RestartPool& pool);
+
 // "[figures] name: text" on stdout (ctest --output-on-failure shows it; scripts/test keeps it).
 void Figure(const std::string& name, const std::string& text);
 

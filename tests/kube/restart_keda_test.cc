@@ -24,23 +24,7 @@ constexpr int kWindow = 60;
 // ScaledObject whose trigger names the pool (kubernetes.workloadsFromScaledObjects).
 std::string Config(const std::string& redis, const std::string& kubeconfig, const std::string& ns,
                    bool named) {
-  std::string c =
-      "defaults: {sampleInterval: 1s}\n"
-      "kubernetes: {kubeconfig: " +
-      kubeconfig + ", sampleInterval: 1s" + (named ? "" : ", workloadsFromScaledObjects: true") +
-      "}\n"
-      "sources:\n"
-      "  - {name: jobs, type: redis-streams, address: " +
-      redis +
-      ", stream: jobs, consumerGroup: workers}\n"
-      "pools:\n"
-      "  - name: work\n"
-      "    minReplicas: 1\n"
-      "    maxReplicas: 100\n"
-      "    scaleDownWindowSeconds: " +
-      std::to_string(kWindow) + "\n";
-  if (named) c += "    scaleTargetRef: {name: work, namespace: " + ns + "}\n";
-  return c + "    signals: [{source: jobs, lagThreshold: 10}]\n";
+  return RestartPoolConfig(redis, kubeconfig, {kWindow, 1, named ? ns : "", !named});
 }
 
 std::string ScaledObjectYaml(const std::string& ns, const std::string& address) {

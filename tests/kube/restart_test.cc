@@ -23,25 +23,10 @@ using std::chrono::seconds;
 
 constexpr int kWindow = 120;
 
+// with_target: the pool names its Deployment in `ns`.
 std::string Config(const std::string& redis, const std::string& kubeconfig, const std::string& ns,
                    bool with_target) {
-  std::string c =
-      "defaults: {sampleInterval: 1s}\n"
-      "kubernetes: {kubeconfig: " +
-      kubeconfig +
-      ", sampleInterval: 1s}\n"
-      "sources:\n"
-      "  - {name: jobs, type: redis-streams, address: " +
-      redis +
-      ", stream: jobs, consumerGroup: workers}\n"
-      "pools:\n"
-      "  - name: work\n"
-      "    maxReplicas: 100\n"
-      "    scaleDownWindowSeconds: " +
-      std::to_string(kWindow) + "\n";
-  if (with_target) c += "    scaleTargetRef: {name: work, namespace: " + ns + "}\n";
-  c += "    signals: [{source: jobs, lagThreshold: 10}]\n";
-  return c;
+  return RestartPoolConfig(redis, kubeconfig, {kWindow, 0, with_target ? ns : "", false});
 }
 
 class RestartTest : public KubeE2ETest {
@@ -145,17 +130,15 @@ TEST_F(RestartTest, TwoInstancesAgreeAndAClientFailsOverWithoutADrop) {
   auto second = PoolscalerProcess::Start(config, dir_, {}, &error);
   ASSERT_TRUE(second) << error;
   ASSERT_TRUE(WaitUntil(
-      [&] {
-        return Answer(first->grpc_address()) == 20 && Answer(second->grpc_address()) == 20;
-      },
+      [&] { return Answer(first->grpc_address()) == 20 && Answer(second->grpc_address()) == 20; },
       seconds(20)));
   int disagreements = 0;
   for (int i = 0; i < 20; ++i) {
     if (Answer(first->grpc_address()) != Answer(second->grpc_address())) ++disagreements;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  Figure("failover", "steady state: " + std::to_string(disagreements) +
-                         " of 20 paired answers differ");
+  Figure("failover",
+         "steady state: " + std::to_string(disagreements) + " of 20 paired answers differ");
   EXPECT_EQ(disagreements, 0);
 
   // The backlog falls to 2 replicas of work, the client's instance dies, the client moves on
@@ -179,8 +162,8 @@ TEST_F(RestartTest, TwoInstancesAgreeAndAClientFailsOverWithoutADrop) {
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
   Figure("failover", "kill of the client's instance: " + std::to_string(errors) +
-                         " failed poll(s), lowest of " + std::to_string(answers) +
-                         " answers " + std::to_string(lowest) + " (workload at 20, work for 2)");
+                         " failed poll(s), lowest of " + std::to_string(answers) + " answers " +
+                         std::to_string(lowest) + " (workload at 20, work for 2)");
   EXPECT_EQ(errors, 1);
   EXPECT_EQ(lowest, 20);
 }
