@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <regex>
@@ -202,15 +204,29 @@ class Checker {
     }
   }
 
+  // spec.KEY as KEDA reads it: an int32 (these fields are *int32 in its ScaledObject type),
+  // here also not negative (a negative count or period means nothing). Out of range or not an
+  // integer: an error naming the field and the value, and KEDA's default is used for the rest.
   int64_t Int(const YAML::Node& spec, const char* key, int64_t fallback) {
     const YAML::Node n = spec[key];
     if (!n) return fallback;
+    int64_t value = 0;
     try {
-      return n.as<int64_t>();
+      value = n.as<int64_t>();
     } catch (const YAML::Exception&) {
-      Add(Severity::kError, where_, fmt::format("spec.{} is not an integer", key));
+      Add(Severity::kError, where_,
+          n.IsScalar() ? fmt::format("spec.{} {} is not an integer", key, Quote(n.Scalar()))
+                       : fmt::format("spec.{} is not an integer", key));
       return fallback;
     }
+    if (value < 0 || value > std::numeric_limits<int32_t>::max()) {
+      Add(Severity::kError, where_,
+          fmt::format("spec.{} {} is out of range: KEDA reads it as an int32, and it must not "
+                      "be negative",
+                      key, value));
+      return fallback;
+    }
+    return value;
   }
 
   std::string file_;

@@ -61,14 +61,20 @@ check=${check//9091/$port}
 check=${check//\\\\/\\}
 [ -n "$check" ] || problem "cannot read the HEALTHCHECK command"
 if bash -c "$check" 2>/dev/null; then problem "healthcheck passed with nothing listening"; fi
-"$bin" --log-level warn serve --grpc-plaintext --grpc-listen "127.0.0.1:$gport" --http-listen "127.0.0.1:$port" &
+# Stopped when this script ends however it ends: the EXIT trap (also on TERM/INT, e.g. a ctest
+# timeout), and the kernel's parent-death signal if the script itself is SIGKILLed.
+pid=
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null' EXIT
+trap 'exit 143' TERM INT HUP
+setpriv --pdeathsig KILL -- "$bin" --log-level warn serve --grpc-plaintext \
+  --grpc-listen "127.0.0.1:$gport" --http-listen "127.0.0.1:$port" &
 pid=$!
 ok=0
 for _ in $(seq 50); do
   if bash -c "$check" 2>/dev/null; then ok=1; break; fi
   sleep 0.1
 done
-kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; pid=
 [ $ok -eq 1 ] || problem "HEALTHCHECK command failed against a live poolscaler on port $port"
 
 [ $fail -eq 0 ] && echo "packages_test: ok ($(list runtime.txt | wc -l) runtime packages, $(wc -w <<<"$libs") libraries)"

@@ -39,7 +39,10 @@ function freePort() {
 
 function start(name, cmd, args) {
   const out = fs.openSync(path.join(tmp, `${name}.log`), "w");
-  const child = spawn(cmd, args, { stdio: ["ignore", out, out] });
+  // setpriv --pdeathsig: the kernel kills the child if this process dies without cleaning up
+  // (SIGKILL from a ctest timeout); stopAll covers every other way out.
+  const child = spawn("setpriv", ["--pdeathsig", "KILL", "--", cmd, ...args],
+                      { stdio: ["ignore", out, out] });
   children.push({ name, child });
   return child;
 }
@@ -224,6 +227,15 @@ scrape_configs:
   console.log(`prometheus_queries: ${checked} expressions returned series, ${skipped} skipped ` +
               `(kube-state-metrics), ${problems.length} problem(s)`);
   return problems.length === 0;
+}
+
+// A signal (ctest's timeout sends SIGTERM first) stops the children before the process goes.
+for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"]) {
+  process.on(sig, () => {
+    stopAll();
+    fs.rmSync(tmp, { recursive: true, force: true });
+    process.exit(1);
+  });
 }
 
 let ok = false;

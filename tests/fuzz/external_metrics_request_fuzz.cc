@@ -26,33 +26,25 @@
 #include "poolscaler/config/config.h"
 #include "poolscaler/pools/from_config.h"
 #include "poolscaler/pools/pool_table.h"
+#include "support/orders_config.h"
 
 namespace {
 
 using namespace poolscaler;
 
-constexpr char kConfig[] = R"(
-sources:
-  - name: orders
-    type: redis-streams
-    address: 127.0.0.1:6399
-    stream: orders
-    consumerGroup: workers
-  - name: usage
-    type: prometheus
-    serverAddress: http://127.0.0.1:9
-    query: up
-  - name: idle
-    type: redis-streams
-    address: 127.0.0.1:6399
-    stream: idle
-pools:
-  - name: workers
-    maxReplicas: 50
-    signals:
-      - source: orders
-        lagThreshold: 5
-)";
+const std::string kConfig = [] {
+  poolscaler::testing::OrdersConfig c;
+  c.more_sources =
+      "  - name: usage\n"
+      "    type: prometheus\n"
+      "    serverAddress: http://127.0.0.1:9\n"
+      "    query: up\n"
+      "  - name: idle\n"
+      "    type: redis-streams\n"
+      "    address: 127.0.0.1:6399\n"
+      "    stream: idle\n";
+  return c.Yaml();
+}();
 
 // Everything the API reads, built once.
 struct World {

@@ -91,23 +91,41 @@ TEST_F(Chaos, TwoHundredSourcesWithAQuarterDeadStayCorrect) {
              ", lagThreshold: 1}]}\n";
   }
   StartScalerWithConfig(yaml + pools);
-  // Every pool settles: live ones with their exact lag, dead ones UNAVAILABLE — and stay so.
-  for (int pass = 0; pass < 3; ++pass) {
-    std::this_thread::sleep_for(milliseconds(pass == 0 ? 2000 : 1000));
+  // One pass of KEDA polls over every pool: live ones with their exact lag, dead ones UNAVAILABLE.
+  struct Pass {
     int live_ok = 0, dead_unavailable = 0;
+    std::string first_wrong;
+  };
+  auto poll_all = [&] {
+    Pass pass;
     for (int i = 0; i < 200; ++i) {
       Poll p = keda_->PollOnce({{"pool", "s" + std::to_string(i)}});
-      if (i % 4 == 3) {
-        EXPECT_EQ(p.status.error_code(), grpc::StatusCode::UNAVAILABLE) << "pool s" << i;
-        dead_unavailable += p.status.error_code() == grpc::StatusCode::UNAVAILABLE;
-      } else {
-        ASSERT_TRUE(p.status.ok()) << "pool s" << i << ": " << p.status.error_message();
-        EXPECT_EQ(p.value, i % 5) << "pool s" << i;
-        live_ok++;
+      bool right = i % 4 == 3 ? p.status.error_code() == grpc::StatusCode::UNAVAILABLE
+                              : p.status.ok() && p.value == i % 5;
+      (i % 4 == 3 ? pass.dead_unavailable : pass.live_ok) += right;
+      if (!right && pass.first_wrong.empty()) {
+        pass.first_wrong =
+            "pool s" + std::to_string(i) + ": " +
+            (p.status.ok() ? "value " + std::to_string(p.value) : p.status.error_message());
       }
     }
-    EXPECT_EQ(live_ok, 150);
-    EXPECT_EQ(dead_unavailable, 50);
+    return pass;
+  };
+  // Every pool settles (a generous deadline: 200 first samples on a loaded machine) ...
+  auto started = std::chrono::steady_clock::now();
+  Pass pass;
+  ASSERT_TRUE(Eventually([&] { return (pass = poll_all()).first_wrong.empty(); },
+                         std::chrono::seconds(30), milliseconds(200)))
+      << pass.live_ok << " live right, " << pass.dead_unavailable << " dead UNAVAILABLE; "
+      << pass.first_wrong;
+  std::printf("[figures] 200 sources, 50 dead: every pool right %.1f s after start\n",
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  // ... and stays so, pass after pass (each pass takes several sample intervals).
+  for (int n = 0; n < 3; ++n) {
+    std::this_thread::sleep_for(milliseconds(500));
+    pass = poll_all();
+    EXPECT_EQ(pass.live_ok, 150) << pass.first_wrong;
+    EXPECT_EQ(pass.dead_unavailable, 50) << pass.first_wrong;
   }
 }
 

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "support/kube_api_stub.h"
+#include "support/orders_config.h"
 #include "support/pki.h"
 #include "support/scaler_fixture.h"
 
@@ -30,32 +31,21 @@ inline constexpr char kAllowedCn[] = "front-proxy-client";
 inline constexpr char kHpaUser[] = "system:serviceaccount:kube-system:horizontal-pod-autoscaler";
 inline constexpr char kMetricPath[] = "/apis/external.metrics.k8s.io/v1beta1/namespaces/jobs/";
 
-inline constexpr char kConfig[] = R"(
-sources:
-  - name: orders
-    type: redis-streams
-    address: $REDIS
-    stream: orders
-    consumerGroup: workers
-    sampleInterval: 100ms
-    staleAfter: 1s
-    timeout: 100ms
-  - name: web-usage
-    type: kubernetes-resources
-    namespace: web
-    labelSelector: app=web
-    apiServer: $KUBE
-    tokenFile: $TOKEN
-    caFile: $APICA
-    sampleInterval: 200ms
-pools:
-  - name: workers
-    minReplicas: 0
-    maxReplicas: 50
-    signals:
-      - source: orders
-        lagThreshold: 5
-)";
+inline const std::string kConfig = [] {
+  OrdersConfig c;
+  c.address = "$REDIS";
+  c.orders_keys = "    sampleInterval: 100ms\n    staleAfter: 1s\n    timeout: 100ms\n";
+  c.more_sources =
+      "  - name: web-usage\n"
+      "    type: kubernetes-resources\n"
+      "    namespace: web\n"
+      "    labelSelector: app=web\n"
+      "    apiServer: $KUBE\n"
+      "    tokenFile: $TOKEN\n"
+      "    caFile: $APICA\n"
+      "    sampleInterval: 200ms\n";
+  return c.Yaml();
+}();
 
 // `text` %-encoded for a query string (unreserved characters kept).
 inline std::string UrlEncode(const std::string& text) {

@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdio>
@@ -226,14 +227,25 @@ TEST_F(RabbitMqTest, MessageRateIsSteadyAndABurstDoesNotFlap) {
   auto client = AmqpTestClient::Connect(g_broker->amqp_port(), "rates");
   ASSERT_NE(client, nullptr);
   std::atomic<bool> stop{false};
-  std::thread publisher([&] {  // 20 messages per second
+  std::atomic<int> published{0};
+  std::thread publisher([&] {  // 20 messages per second (fewer if the machine cannot keep up)
     auto next = std::chrono::steady_clock::now();
     while (!stop) {
-      client->Publish("events", 1);
+      if (client->Publish("events", 1)) ++published;
       next += milliseconds(50);
       std::this_thread::sleep_until(next);
     }
   });
+  // The rate the publisher really achieved over a span, to compare the broker's figure with.
+  struct Span {
+    std::chrono::steady_clock::time_point at;
+    int count;
+  };
+  auto mark = [&] { return Span{std::chrono::steady_clock::now(), published.load()}; };
+  auto rate_since = [&](const Span& from) {
+    Span now = mark();
+    return (now.count - from.count) / std::chrono::duration<double>(now.at - from.at).count();
+  };
   auto series = [&](std::chrono::milliseconds span) {
     std::vector<double> out;
     auto end = std::chrono::steady_clock::now() + span;
@@ -245,12 +257,18 @@ TEST_F(RabbitMqTest, MessageRateIsSteadyAndABurstDoesNotFlap) {
     return out;
   };
   series(seconds(15));  // fill the window
+  Span steady_from = mark();
   std::vector<double> steady = series(seconds(6));
+  const double real_rate = rate_since(steady_from);
   ASSERT_FALSE(steady.empty());
   std::string steady_trace;
   for (double v : steady) steady_trace += std::to_string(static_cast<int>(v)) + " ";
-  std::printf("publish_rate, steady 20/s (every 500 ms): %s\n", steady_trace.c_str());
-  for (double v : steady) EXPECT_NEAR(v, 20, 4) << steady_trace;
+  std::printf("[figures] publish_rate, steady %.1f/s published (every 500 ms): %s\n", real_rate,
+              steady_trace.c_str());
+  // The broker's rate follows what was really published (its statistics are sampled every
+  // second, so single readings wander by a few messages per second).
+  const double tolerance = std::max(4.0, 0.25 * real_rate);
+  for (double v : steady) EXPECT_NEAR(v, real_rate, tolerance) << steady_trace;
 
   ASSERT_TRUE(AmqpTestClient::Connect(g_broker->amqp_port(), "rates")->Publish("events", 400));
   std::vector<double> after = series(seconds(20));
@@ -270,7 +288,8 @@ TEST_F(RabbitMqTest, MessageRateIsSteadyAndABurstDoesNotFlap) {
   std::printf("publish_rate after a 400-message burst (every 500 ms): %s\n", trace.c_str());
   EXPECT_LE(reversals, 1) << trace;
   EXPECT_GT(*std::max_element(after.begin(), after.end()), 50) << trace;  // the burst shows
-  EXPECT_NEAR(after.back(), 20, 4) << trace;  // and leaves with the window
+  // And leaves with the window: back to the steady rate.
+  EXPECT_NEAR(after.back(), real_rate, tolerance) << trace;
 }
 
 }  // namespace

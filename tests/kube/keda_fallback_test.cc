@@ -25,34 +25,17 @@ constexpr int kKedaCooldown = 10;
 
 std::string ScaledObject(const std::string& ns, const std::string& name, bool fallback,
                          const std::string& address) {
-  std::string y =
-      "apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata:\n  name: " + name +
-      "\n  namespace: " + ns +
-      "\nspec:\n"
-      "  scaleTargetRef: {name: " + name + "}\n"
-      "  minReplicaCount: 0\n"
-      "  maxReplicaCount: 10\n"
-      "  pollingInterval: " + std::to_string(kPolling) + "\n"
-      "  cooldownPeriod: " + std::to_string(kKedaCooldown) + "\n";
+  PoolScaledObject so;
+  so.ns = ns;
+  so.name = name;
+  so.address = address;
+  so.polling_interval = kPolling;
+  so.cooldown_period = kKedaCooldown;
   if (fallback) {
-    y += "  fallback:\n    failureThreshold: " + std::to_string(kFailureThreshold) +
-         "\n    replicas: " + std::to_string(kFallbackReplicas) + "\n";
+    so.extra_spec = "  fallback:\n    failureThreshold: " + std::to_string(kFailureThreshold) +
+                    "\n    replicas: " + std::to_string(kFallbackReplicas) + "\n";
   }
-  y += "  advanced:\n"
-       "    horizontalPodAutoscalerConfig:\n"
-       "      behavior:\n"
-       "        scaleDown:\n"
-       "          stabilizationWindowSeconds: 0\n"
-       "          policies: [{type: Percent, value: 100, periodSeconds: 15}]\n"
-       "        scaleUp:\n"
-       "          stabilizationWindowSeconds: 0\n"
-       "          policies: [{type: Percent, value: 1000, periodSeconds: 15}]\n"
-       "  triggers:\n"
-       "    - type: external\n"
-       "      metadata:\n"
-       "        scalerAddress: " + address + "\n"
-       "        pool: work\n";
-  return y;
+  return so.Yaml();
 }
 
 class KedaFallbackTest : public KubeE2ETest {};

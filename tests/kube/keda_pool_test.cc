@@ -58,28 +58,14 @@ std::string PoolConfig(const std::string& source_yaml) {
 std::string ScaledObjectYaml(const std::string& ns, const std::string& name,
                              const std::string& trigger_type, int polling,
                              const std::string& address) {
-  return "apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata:\n  name: " + name +
-         "\n  namespace: " + ns +
-         "\nspec:\n"
-         "  scaleTargetRef: {name: " + name + "}\n"
-         "  minReplicaCount: 0\n"
-         "  maxReplicaCount: 10\n"
-         "  pollingInterval: " + std::to_string(polling) + "\n"
-         "  cooldownPeriod: " + std::to_string(kKedaCooldown) + "\n"
-         "  advanced:\n"
-         "    horizontalPodAutoscalerConfig:\n"
-         "      behavior:\n"
-         "        scaleDown:\n"
-         "          stabilizationWindowSeconds: 0\n"
-         "          policies: [{type: Percent, value: 100, periodSeconds: 15}]\n"
-         "        scaleUp:\n"
-         "          stabilizationWindowSeconds: 0\n"
-         "          policies: [{type: Percent, value: 1000, periodSeconds: 15}]\n"
-         "  triggers:\n"
-         "    - type: " + trigger_type + "\n"
-         "      metadata:\n"
-         "        scalerAddress: " + address + "\n"
-         "        pool: work\n";
+  PoolScaledObject so;
+  so.ns = ns;
+  so.name = name;
+  so.address = address;
+  so.trigger_type = trigger_type;
+  so.polling_interval = polling;
+  so.cooldown_period = kKedaCooldown;
+  return so.Yaml();
 }
 
 class KedaPoolTest : public KubeE2ETest {

@@ -20,28 +20,13 @@ using std::chrono::seconds;
 
 std::string ScaledObject(const std::string& ns, const std::string& name, bool zero_tolerance,
                          const std::string& address) {
-  const std::string tol = zero_tolerance ? "          tolerance: 0\n" : "";
-  return "apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata:\n  name: " + name +
-         "\n  namespace: " + ns +
-         "\nspec:\n"
-         "  scaleTargetRef: {name: " + name + "}\n"
-         "  minReplicaCount: 0\n"
-         "  maxReplicaCount: 30\n"
-         "  pollingInterval: 2\n"
-         "  advanced:\n"
-         "    horizontalPodAutoscalerConfig:\n"
-         "      behavior:\n"
-         "        scaleDown:\n"
-         "          stabilizationWindowSeconds: 0\n"
-         "          policies: [{type: Percent, value: 100, periodSeconds: 15}]\n" + tol +
-         "        scaleUp:\n"
-         "          stabilizationWindowSeconds: 0\n"
-         "          policies: [{type: Percent, value: 1000, periodSeconds: 15}]\n" + tol +
-         "  triggers:\n"
-         "    - type: external\n"
-         "      metadata:\n"
-         "        scalerAddress: " + address + "\n"
-         "        pool: work\n";
+  PoolScaledObject so;
+  so.ns = ns;
+  so.name = name;
+  so.address = address;
+  so.max_replicas = 30;
+  so.advanced = PassThroughBehavior(zero_tolerance ? "0" : "");
+  return so.Yaml();
 }
 
 class KedaToleranceTest : public KubeE2ETest {};

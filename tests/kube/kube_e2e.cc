@@ -271,6 +271,40 @@ std::string RestartPoolConfig(const std::string& redis, const std::string& kubec
   return c + "    signals: [{source: jobs, lagThreshold: 10}]\n";
 }
 
+std::string PassThroughBehavior(const std::string& tolerance) {
+  const std::string tol = tolerance.empty() ? "" : "          tolerance: " + tolerance + "\n";
+  return "  advanced:\n"
+         "    horizontalPodAutoscalerConfig:\n"
+         "      behavior:\n"
+         "        scaleDown:\n"
+         "          stabilizationWindowSeconds: 0\n"
+         "          policies: [{type: Percent, value: 100, periodSeconds: 15}]\n" +
+         tol +
+         "        scaleUp:\n"
+         "          stabilizationWindowSeconds: 0\n"
+         "          policies: [{type: Percent, value: 1000, periodSeconds: 15}]\n" +
+         tol;
+}
+
+std::string PoolScaledObject::Yaml() const {
+  std::string y = "apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata:\n  name: " + name +
+                  "\n  namespace: " + ns + "\nspec:\n  scaleTargetRef: {name: " + name + "}\n" +
+                  "  minReplicaCount: " + std::to_string(min_replicas) + "\n" +
+                  "  maxReplicaCount: " + std::to_string(max_replicas) + "\n" +
+                  "  pollingInterval: " + std::to_string(polling_interval) + "\n";
+  if (cooldown_period >= 0) y += "  cooldownPeriod: " + std::to_string(cooldown_period) + "\n";
+  return y + extra_spec + advanced +
+         "  triggers:\n"
+         "    - type: " +
+         trigger_type +
+         "\n"
+         "      metadata:\n"
+         "        scalerAddress: " +
+         address +
+         "\n"
+         "        pool: work\n";
+}
+
 void Figure(const std::string& name, const std::string& text) {
   std::printf("[figures] %s: %s\n", name.c_str(), text.c_str());
   std::fflush(stdout);

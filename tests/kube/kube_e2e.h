@@ -130,6 +130,28 @@ struct RestartPool {
 std::string RestartPoolConfig(const std::string& redis, const std::string& kubeconfig,
                               const RestartPool& pool);
 
+// The HPA behavior that passes poolscaler's decision through, as deploy/examples writes it:
+// the `advanced:` block of a ScaledObject's spec (no stabilization window, 100 % per 15 s down,
+// 1000 % per 15 s up); `tolerance` (for example "0") is written in both directions when given.
+std::string PassThroughBehavior(const std::string& tolerance = "");
+
+// A pool-mode ScaledObject pointed at poolscaler at `address`: KEDA's fields as given, then
+// `extra_spec` (spec lines indented by two spaces, such as a fallback: block), then `advanced`,
+// then one trigger of `trigger_type` for pool "work".
+struct PoolScaledObject {
+  std::string ns;
+  std::string name = "work";
+  std::string address;
+  std::string trigger_type = "external";
+  int min_replicas = 0;
+  int max_replicas = 10;
+  int polling_interval = 2;
+  int cooldown_period = -1;  // below 0: not written (KEDA's default, 300 s)
+  std::string extra_spec;
+  std::string advanced = PassThroughBehavior();  // "" for none: the HPA's own defaults
+  std::string Yaml() const;
+};
+
 // "[figures] name: text" on stdout (ctest --output-on-failure shows it; scripts/test keeps it).
 void Figure(const std::string& name, const std::string& text);
 

@@ -80,25 +80,16 @@ std::string Manifests(const std::string& ns, const std::string& address) {
            "          command: [sleep, \"900\"]\n";
   };
   auto scaled_object = [&](const std::string& name, const std::string& behavior) {
-    return "apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata:\n  name: " + name +
-           "\n  namespace: " + ns +
-           "\nspec:\n"
-           "  scaleTargetRef: {name: " +
-           name +
-           "}\n"
-           "  minReplicaCount: 0\n"
-           "  maxReplicaCount: 20\n"
-           "  pollingInterval: 2\n"
-           "  cooldownPeriod: 10\n" +
-           behavior +
-           "  triggers:\n"
-           "    - type: external\n"
-           "      metadata:\n"
-           "        scalerAddress: " +
-           address +
-           "\n"
-           "        pool: work\n";
+    PoolScaledObject so;
+    so.ns = ns;
+    so.name = name;
+    so.address = address;
+    so.max_replicas = 20;
+    so.cooldown_period = 10;
+    so.advanced = behavior;
+    return so.Yaml();
   };
+
   const std::string windowed =
       "  advanced:\n"
       "    horizontalPodAutoscalerConfig:\n"

@@ -28,31 +28,13 @@ std::string Config(const std::string& redis, const std::string& kubeconfig, cons
 }
 
 std::string ScaledObjectYaml(const std::string& ns, const std::string& address) {
-  return "apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata:\n  name: work\n"
-         "  namespace: " +
-         ns +
-         "\n"
-         "spec:\n"
-         "  scaleTargetRef: {name: work}\n"
-         "  minReplicaCount: 1\n"
-         "  maxReplicaCount: 100\n"
-         "  pollingInterval: 5\n"
-         "  advanced:\n"
-         "    horizontalPodAutoscalerConfig:\n"
-         "      behavior:\n"
-         "        scaleDown:\n"
-         "          stabilizationWindowSeconds: 0\n"
-         "          policies: [{type: Percent, value: 100, periodSeconds: 15}]\n"
-         "        scaleUp:\n"
-         "          stabilizationWindowSeconds: 0\n"
-         "          policies: [{type: Percent, value: 1000, periodSeconds: 15}]\n"
-         "  triggers:\n"
-         "    - type: external\n"
-         "      metadata:\n"
-         "        scalerAddress: " +
-         address +
-         "\n"
-         "        pool: work\n";
+  PoolScaledObject so;
+  so.ns = ns;
+  so.address = address;
+  so.min_replicas = 1;
+  so.max_replicas = 100;
+  so.polling_interval = 5;
+  return so.Yaml();
 }
 
 class RestartKedaTest : public KubeE2ETest {

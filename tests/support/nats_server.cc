@@ -41,6 +41,17 @@ bool PortAccepts(int port) {
   return ok;
 }
 
+// Whether nats-server wrote "Server is ready" to `log` past `offset` (this run's part).
+bool ReadySince(const std::string& log, std::uintmax_t offset) {
+  std::ifstream in(log);
+  in.seekg(static_cast<std::streamoff>(offset));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.find("Server is ready") != std::string::npos) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::unique_ptr<NatsServer> NatsServer::Start(const std::string& extra_config, int port,
@@ -54,11 +65,7 @@ std::unique_ptr<NatsServer> NatsServer::Start(const std::string& extra_config, i
   std::unique_ptr<NatsServer> server(new NatsServer(pattern, port, name));
   for (int attempt = 0; attempt < 3; ++attempt) {
     if (port == 0) server->port_ = FreeLoopbackPort();
-    std::ofstream conf(server->dir_ + "/nats.conf", std::ios::trunc);
-    conf << "listen: 127.0.0.1:" << server->port_ << "\nserver_name: " << name
-         << "\njetstream { store_dir: \"" << server->dir_ << "/js\" }\n"
-         << extra_config << "\n";
-    conf.close();
+    server->WriteConfig(extra_config);
     if (server->Launch()) return server;
     if (port != 0) break;
   }
@@ -79,6 +86,9 @@ bool NatsServer::Launch() {
   const std::string binary = NatsBinary();
   const std::string conf = dir_ + "/nats.conf";
   const std::string log = dir_ + "/nats.log";
+  // The log is appended to across restarts: only what this run writes counts.
+  std::error_code no_log;
+  const auto log_offset = std::filesystem::file_size(log, no_log);
   pid_t pid = fork();
   if (pid < 0) return false;
   if (pid == 0) {
@@ -102,7 +112,9 @@ bool NatsServer::Launch() {
                    LogTail().c_str());
       return false;
     }
-    if (PortAccepts(port_)) return true;
+    // Ready: this run says so and the port accepts. (The port alone could be another
+    // process's, taken between choosing it and the bind, which our server then fails.)
+    if (PortAccepts(port_) && ReadySince(log, no_log ? 0 : log_offset)) return true;
     std::this_thread::sleep_for(milliseconds(20));
   }
   std::fprintf(stderr, "NatsServer: port %d not accepting within 10 s\n%s\n", port_,
@@ -126,7 +138,31 @@ bool NatsServer::Restart() {
   return Launch();
 }
 
+bool NatsServer::RestartWith(const std::string& extra_config) {
+  Stop();
+  WriteConfig(extra_config);
+  return Launch();
+}
+
+void NatsServer::WriteConfig(const std::string& extra_config) const {
+  std::ofstream conf(dir_ + "/nats.conf", std::ios::trunc);
+  conf << "listen: 127.0.0.1:" << port_ << "\nserver_name: " << name_
+       << "\njetstream { store_dir: \"" << dir_ << "/js\" }\n"
+       << extra_config << "\n";
+}
+
 std::unique_ptr<NatsCluster> NatsCluster::Start() {
+  // Six ports are chosen before any node binds: another test may take one in between. Then a
+  // node fails to start, and the whole cluster is tried again on new ports.
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    if (auto cluster = TryStart()) return cluster;
+    std::fprintf(stderr, "NatsCluster: attempt %d failed%s\n", attempt,
+                 attempt < 3 ? ", trying new ports" : "");
+  }
+  return nullptr;
+}
+
+std::unique_ptr<NatsCluster> NatsCluster::TryStart() {
   std::vector<int> client_ports, route_ports;
   for (int i = 0; i < 3; ++i) {
     client_ports.push_back(FreeLoopbackPort());

@@ -39,10 +39,14 @@ class NatsServer {
   void Stop();     // SIGTERM by PID, waitpid (SIGKILL after 5 s)
   void Kill();     // SIGKILL by PID (a crash), waitpid
   bool Restart();  // start again on the same port and store dir
+  // Start again on the same port and store dir with `extra_config` instead of the first one
+  // (streams and consumers made without authorization stay, now behind it).
+  bool RestartWith(const std::string& extra_config);
   std::string LogTail() const;
 
  private:
   NatsServer(std::string dir, int port, std::string name) : dir_(std::move(dir)), port_(port), name_(std::move(name)) {}
+  void WriteConfig(const std::string& extra_config) const;
   bool Launch();
 
   std::string dir_;
@@ -54,6 +58,8 @@ class NatsServer {
 // Three nats-servers n1..n3 routed to each other on loopback (cluster "c1"), JetStream on.
 class NatsCluster {
  public:
+  // Starts n1..n3 (each as NatsServer::Start); tries again on new ports (3 attempts) when a node
+  // does not start. Returns nullptr and prints why on failure.
   static std::unique_ptr<NatsCluster> Start();
   NatsServer& node(size_t i) { return *nodes_[i]; }
   size_t size() const { return nodes_.size(); }
@@ -63,6 +69,7 @@ class NatsCluster {
   NatsServer* ByName(const std::string& name);
 
  private:
+  static std::unique_ptr<NatsCluster> TryStart();
   std::vector<std::unique_ptr<NatsServer>> nodes_;
 };
 

@@ -119,6 +119,17 @@ pid_t Spawn(const std::vector<std::string>& argv, const std::vector<std::string>
 }  // namespace
 
 std::unique_ptr<RabbitMqServer> RabbitMqServer::Start(const std::string& extra_config) {
+  // Six ports are chosen before the broker binds them: another test may take one in between.
+  // Then the broker (or epmd) fails to start, and it is tried again on new ports.
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    if (auto server = TryStart(extra_config)) return server;
+    std::fprintf(stderr, "RabbitMqServer: attempt %d failed%s\n", attempt,
+                 attempt < 3 ? ", trying new ports" : "");
+  }
+  return nullptr;
+}
+
+std::unique_ptr<RabbitMqServer> RabbitMqServer::TryStart(const std::string& extra_config) {
   signal(SIGPIPE, SIG_IGN);
   std::string dir = (std::filesystem::temp_directory_path() / "poolscaler-rabbit-XXXXXX").string();
   if (mkdtemp(dir.data()) == nullptr) return nullptr;

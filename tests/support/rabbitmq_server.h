@@ -17,7 +17,8 @@ namespace poolscaler::testing {
 
 class RabbitMqServer {
  public:
-  // Starts epmd and rabbitmq-server and waits until the management API answers (<= 90 s).
+  // Starts epmd and rabbitmq-server and waits until the management API answers (<= 90 s); tries
+  // again on new ports (3 attempts) when either does not start.
   // `extra_config` is appended to rabbitmq.conf with "$AMQPS_PORT" and "$HTTPS_PORT" replaced by
   // free loopback ports (for TLS listeners). Returns nullptr and prints why on failure.
   static std::unique_ptr<RabbitMqServer> Start(const std::string& extra_config = "");
@@ -48,6 +49,7 @@ class RabbitMqServer {
 
  private:
   RabbitMqServer() = default;
+  static std::unique_ptr<RabbitMqServer> TryStart(const std::string& extra_config);
   bool Launch();
   bool WaitReady();
 

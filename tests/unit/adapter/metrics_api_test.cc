@@ -10,6 +10,7 @@
 
 #include "poolscaler/pools/from_config.h"
 #include "poolscaler/pools/pool_table.h"
+#include "support/orders_config.h"
 
 namespace poolscaler::adapter {
 namespace {
@@ -31,28 +32,17 @@ class TestClock final : public Clock {
       std::chrono::system_clock::time_point{} + std::chrono::seconds(1714564800);
 };
 
-constexpr char kConfig[] = R"(
-sources:
-  - name: orders
-    type: redis-streams
-    address: 127.0.0.1:6399
-    stream: orders
-    consumerGroup: workers
-    sampleInterval: 1s
-    staleAfter: 3s
-  - name: usage
-    type: prometheus
-    serverAddress: http://127.0.0.1:9
-    query: up
-    sampleInterval: 1s
-pools:
-  - name: workers
-    minReplicas: 0
-    maxReplicas: 50
-    signals:
-      - source: orders
-        lagThreshold: 5
-)";
+const std::string kConfig = [] {
+  testing::OrdersConfig c;
+  c.orders_keys = "    sampleInterval: 1s\n    staleAfter: 3s\n";
+  c.more_sources =
+      "  - name: usage\n"
+      "    type: prometheus\n"
+      "    serverAddress: http://127.0.0.1:9\n"
+      "    query: up\n"
+      "    sampleInterval: 1s\n";
+  return c.Yaml();
+}();
 
 constexpr char kBase[] = "/apis/external.metrics.k8s.io/v1beta1/namespaces/jobs/";
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "poolscaler/config/config.h"
+#include "support/orders_config.h"
 #include "unit/config/status_matchers.h"
 
 namespace poolscaler::config {
@@ -13,17 +14,14 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-constexpr char kSources[] = R"(
-sources:
-  - name: orders
-    type: redis-streams
-    address: 127.0.0.1:6379
-    stream: orders
-    consumerGroup: workers
-)";
+const std::string kSources = "\n" + [] {
+  testing::OrdersConfig c;
+  c.address = "127.0.0.1:6379";
+  return c.SourcesYaml();
+}();
 
 std::string Pools(const std::string& pools, const std::string& extra = "") {
-  return std::string(kSources) + extra + "pools:\n" + pools;
+  return kSources + extra + "pools:\n" + pools;
 }
 
 std::vector<std::string> Errors(const std::string& yaml) {

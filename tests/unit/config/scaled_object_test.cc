@@ -333,5 +333,26 @@ TEST(ScaledObjectCheck, StackedCooldownsAreSummedAndWarnedAboveTenMinutes) {
   EXPECT_TRUE(r.time_to_zero.empty());
 }
 
+// KEDA reads these fields as int32: a value past that (the API server would refuse it) or a
+// negative one is an error naming the field and the value, and KEDA's default stands in (found
+// by the scaled_object fuzzer: a huge cooldownPeriod overflowed the time-to-zero sum).
+TEST(ScaledObjectCheck, CountsAndPeriodsOutOfKedasRangeAreErrors) {
+  Config cfg = LoadConfig();
+  ScaledObjectReport r = CheckScaledObjects(
+      PoolObject("order-workers", "  cooldownPeriod: 9223372036854775807\n  pollingInterval: -5\n"),
+      "so.yaml", &cfg);
+  EXPECT_THAT(r.findings, ::testing::UnorderedElementsAre(
+                              Finding(Severity::kError, "so.yaml: ScaledObject shop/workers",
+                                      "spec.cooldownPeriod 9223372036854775807 is out of range"),
+                              Finding(Severity::kError, "so.yaml: ScaledObject shop/workers",
+                                      "spec.pollingInterval -5 is out of range")));
+  ASSERT_EQ(r.time_to_zero.size(), 1u);
+  EXPECT_EQ(r.time_to_zero[0].Total(), 0 + 300 + 30);  // the defaults stood in
+  r = CheckScaledObjects(PoolObject("order-workers", "  minReplicaCount: ten\n"), "so.yaml", &cfg);
+  EXPECT_THAT(r.findings,
+              ElementsAre(Finding(Severity::kError, "so.yaml: ScaledObject shop/workers",
+                                  "spec.minReplicaCount \"ten\" is not an integer")));
+}
+
 }  // namespace
 }  // namespace poolscaler::config

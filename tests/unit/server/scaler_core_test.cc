@@ -10,30 +10,19 @@
 #include "poolscaler/pools/from_config.h"
 #include "poolscaler/sources/source.h"
 #include "support/manual_clock.h"
+#include "support/orders_config.h"
 
 namespace poolscaler::server {
 namespace {
 
 using ::testing::HasSubstr;
 
-constexpr char kConfig[] = R"(
-sources:
-  - name: orders
-    type: redis-streams
-    address: 127.0.0.1:6399
-    stream: orders
-    consumerGroup: workers
-    sampleInterval: 1s
-    staleAfter: 3s
-pools:
-  - name: workers
-    minReplicas: 0
-    maxReplicas: 50
-    signals:
-      - source: orders
-        lagThreshold: 5
-        activationLagThreshold: 2
-)";
+const std::string kConfig = [] {
+  testing::OrdersConfig c;
+  c.orders_keys = "    sampleInterval: 1s\n    staleAfter: 3s\n";
+  c.signal_keys = "        activationLagThreshold: 2\n";
+  return c.Yaml();
+}();
 
 Metadata Raw() {
   return {{"source", "redis-streams"}, {"address", "127.0.0.1:6399"},
