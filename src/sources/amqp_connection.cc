@@ -67,7 +67,7 @@ struct AmqpConnection::State {
 };
 
 AmqpConnection::AmqpConnection(config::RabbitMqParams params, const Clock& clock)
-    : params_(std::move(params)), clock_(clock) {}
+    : params_(std::move(params)), clock_(clock), claim_(clock) {}
 
 AmqpConnection::~AmqpConnection() {
   if (state_ && state_->conn != nullptr) {
@@ -91,22 +91,6 @@ std::string AmqpConnection::Scrub(std::string text) const {
   return text;
 }
 
-bool AmqpConnection::Claim(TimePoint deadline) {
-  std::unique_lock lock(claim_mu_);
-  Duration wait = std::max(Duration::zero(), deadline - clock_.Now());
-  if (!claim_cv_.wait_for(lock, wait, [this] { return !busy_; })) return false;
-  busy_ = true;
-  return true;
-}
-
-void AmqpConnection::Release() {
-  {
-    std::lock_guard lock(claim_mu_);
-    busy_ = false;
-  }
-  claim_cv_.notify_one();
-}
-
 void AmqpConnection::Drop() { state_.reset(); }
 
 absl::Status AmqpConnection::IoFailure(std::string what) {
@@ -119,14 +103,11 @@ absl::Status AmqpConnection::IoFailure(std::string what) {
 absl::StatusOr<QueueDeclareResult> AmqpConnection::DeclarePassive(const std::string& queue,
                                                                   Duration call_timeout,
                                                                   TimePoint deadline) {
-  if (!Claim(deadline)) {
+  CallClaim::Held claim = claim_.Acquire(deadline);
+  if (!claim) {
     return absl::UnavailableError(
         fmt::format("{}: the shared connection stayed busy past the deadline", Where()));
   }
-  struct Releaser {
-    AmqpConnection* c;
-    ~Releaser() { c->Release(); }
-  } releaser{this};
   bool reused = state_ != nullptr;
   if (!state_) {
     Duration wait = backoff_.Remaining(clock_.Now());
@@ -302,19 +283,10 @@ absl::StatusOr<QueueDeclareResult> AmqpConnection::Declare(const std::string& qu
 }
 
 std::shared_ptr<AmqpConnection> AmqpConnectionPool::Get(const config::RabbitMqParams& params) {
-  std::lock_guard lock(mu_);
-  std::erase_if(connections_, [](const auto& entry) { return entry.second.expired(); });
-  std::weak_ptr<AmqpConnection>& slot = connections_[config::RabbitMqConnectionKey(params)];
-  if (auto connection = slot.lock()) return connection;
-  auto connection = std::make_shared<AmqpConnection>(params, clock_);
-  slot = connection;
-  return connection;
+  return connections_.Get(config::RabbitMqConnectionKey(params),
+                          [&] { return std::make_shared<AmqpConnection>(params, clock_); });
 }
 
-size_t AmqpConnectionPool::Size() {
-  std::lock_guard lock(mu_);
-  std::erase_if(connections_, [](const auto& entry) { return entry.second.expired(); });
-  return connections_.size();
-}
+size_t AmqpConnectionPool::Size() { return connections_.Size(); }
 
 }  // namespace poolscaler::sources

@@ -3,17 +3,15 @@
 // channel) per config::RabbitMqConnectionKey (endpoint, vhost, credentials, TLS files), opened
 // lazily with a deadline, with heartbeats, dropped on any I/O error and reopened on a later call
 // after a backoff, and closed when the last source holding it goes away.
-#include <condition_variable>
 #include <cstdint>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "poolscaler/common/time.h"
 #include "poolscaler/config/source_spec.h"
 #include "poolscaler/sources/backoff.h"
+#include "shared_connection.h"
 
 namespace poolscaler::sources {
 
@@ -27,8 +25,8 @@ struct QueueDeclareResult {
 // idle long enough for either side to drop it, and the next sample reconnects.
 inline constexpr int kAmqpHeartbeatSeconds = 60;
 
-// One AMQP connection. Thread-safe: calls are serialized by a claim that a caller waits for no
-// longer than its deadline.
+// One AMQP connection. Thread-safe: calls are serialized by a CallClaim that a caller waits for
+// no longer than its deadline.
 class AmqpConnection {
  public:
   // Only the connection fields of `params` are used (endpoint, vhost, credentials, TLS).
@@ -54,16 +52,12 @@ class AmqpConnection {
   // Closes the connection after an I/O error and starts backing off; returns UNAVAILABLE.
   absl::Status IoFailure(std::string what);
   void Drop();
-  bool Claim(TimePoint deadline);
-  void Release();
   std::string Where() const;  // "rabbitmq at amqp://host:port vhost \"v\""
   std::string Scrub(std::string text) const;
 
   const config::RabbitMqParams params_;
   const Clock& clock_;
-  std::mutex claim_mu_;
-  std::condition_variable claim_cv_;
-  bool busy_ = false;            // guarded by claim_mu_
+  CallClaim claim_;              // one call at a time
   std::unique_ptr<State> state_; // owned by the claim holder; null when disconnected
   Backoff backoff_;              // owned by the claim holder
   std::string last_error_;       // owned by the claim holder
@@ -80,8 +74,7 @@ class AmqpConnectionPool {
 
  private:
   const Clock& clock_;
-  std::mutex mu_;
-  std::map<std::string, std::weak_ptr<AmqpConnection>> connections_;  // guarded by mu_
+  SharedConnections<AmqpConnection> connections_;
 };
 
 }  // namespace poolscaler::sources

@@ -75,7 +75,8 @@ bool NatsLink::Connected() const {
 NatsConnection::NatsConnection(config::NatsJetStreamParams params, const Clock& clock)
     : params_(std::move(params)),
       servers_(fmt::format("{}", fmt::join(params_.servers, ","))),
-      clock_(clock) {}
+      clock_(clock),
+      claim_(clock) {}
 
 NatsConnection::~NatsConnection() = default;
 
@@ -102,31 +103,12 @@ std::string NatsConnection::Scrub(std::string text) const {
 
 absl::StatusOr<std::shared_ptr<NatsLink>> NatsConnection::Get(Duration call_timeout,
                                                              TimePoint deadline) {
-  if (!Claim(deadline)) {
+  CallClaim::Held claim = claim_.Acquire(deadline);
+  if (!claim) {
     return absl::UnavailableError(
         fmt::format("nats at {}: still connecting past the deadline", servers_));
   }
-  struct Releaser {
-    NatsConnection* connection;
-    ~Releaser() { connection->Release(); }
-  } releaser{this};
   return GetClaimed(call_timeout, deadline);
-}
-
-bool NatsConnection::Claim(TimePoint deadline) {
-  std::unique_lock lock(claim_mu_);
-  Duration wait = std::max(Duration::zero(), deadline - clock_.Now());
-  if (!claim_cv_.wait_for(lock, wait, [this] { return !busy_; })) return false;
-  busy_ = true;
-  return true;
-}
-
-void NatsConnection::Release() {
-  {
-    std::lock_guard lock(claim_mu_);
-    busy_ = false;
-  }
-  claim_cv_.notify_one();
 }
 
 absl::StatusOr<std::shared_ptr<NatsLink>> NatsConnection::GetClaimed(Duration call_timeout,
@@ -267,13 +249,8 @@ absl::StatusOr<std::shared_ptr<NatsLink>> NatsConnection::Connect(Duration call_
 }
 
 std::shared_ptr<NatsConnection> NatsConnectionPool::Get(const config::NatsJetStreamParams& params) {
-  std::lock_guard lock(mu_);
-  std::erase_if(connections_, [](const auto& entry) { return entry.second.expired(); });
-  std::weak_ptr<NatsConnection>& slot = connections_[config::NatsConnectionKey(params)];
-  if (auto connection = slot.lock()) return connection;
-  auto connection = std::make_shared<NatsConnection>(params, clock_);
-  slot = connection;
-  return connection;
+  return connections_.Get(config::NatsConnectionKey(params),
+                          [&] { return std::make_shared<NatsConnection>(params, clock_); });
 }
 
 }  // namespace poolscaler::sources

@@ -3,16 +3,14 @@
 // identity (servers + credentials + TLS files, config::NatsConnectionKey), opened lazily with a
 // deadline, reconnected by nats.c itself while it lives, and closed when the last source holding
 // it goes away.
-#include <condition_variable>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "poolscaler/common/time.h"
 #include "poolscaler/config/source_spec.h"
 #include "poolscaler/sources/backoff.h"
+#include "shared_connection.h"
 
 typedef struct __natsConnection natsConnection;
 
@@ -34,7 +32,7 @@ class NatsLink {
 };
 
 // A connection identity and its (lazily created) link. Thread-safe: Get() is serialized by a
-// claim a caller waits for no longer than its deadline; the link it returns is used unclaimed
+// CallClaim a caller waits for no longer than its deadline; the link it returns is used unclaimed
 // (nats.c requests are thread-safe).
 class NatsConnection {
  public:
@@ -60,20 +58,13 @@ class NatsConnection {
   // The following run by the claim holder.
   absl::StatusOr<std::shared_ptr<NatsLink>> GetClaimed(Duration call_timeout, TimePoint deadline);
   absl::StatusOr<std::shared_ptr<NatsLink>> Connect(Duration call_timeout, TimePoint deadline);
-  // Claims the connection state, waiting at most until `deadline`; false on timeout.
-  bool Claim(TimePoint deadline);
-  void Release();
   // How the connection authenticates, for messages: "username and password", "token", ...
   std::string AuthMethod() const;
 
   const config::NatsJetStreamParams params_;
   const std::string servers_;
   const Clock& clock_;
-  // A claim flag under a plain mutex + condition variable, not std::timed_mutex (invisible to
-  // ThreadSanitizer; see RedisConnection).
-  std::mutex claim_mu_;
-  std::condition_variable claim_cv_;
-  bool busy_ = false;               // guarded by claim_mu_
+  CallClaim claim_;                 // one Get at a time
   std::shared_ptr<NatsLink> link_;  // owned by the claim holder; null until connected / CLOSED
   Backoff backoff_;                 // owned by the claim holder
   std::string last_error_;          // owned by the claim holder
@@ -87,8 +78,7 @@ class NatsConnectionPool {
 
  private:
   const Clock& clock_;
-  std::mutex mu_;
-  std::map<std::string, std::weak_ptr<NatsConnection>> connections_;  // guarded by mu_
+  SharedConnections<NatsConnection> connections_;
 };
 
 // nats.c's text for the calling thread's last error (without its "(file.c:N): " prefix), or the

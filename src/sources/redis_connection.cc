@@ -96,20 +96,17 @@ absl::Status ErrorReplyStatus(std::string_view error_text, std::string_view cont
 }
 
 RedisConnection::RedisConnection(RedisEndpoint endpoint, const Clock& clock)
-    : endpoint_(std::move(endpoint)), clock_(clock) {}
+    : endpoint_(std::move(endpoint)), clock_(clock), claim_(clock) {}
 
 RedisConnection::~RedisConnection() = default;
 
 absl::StatusOr<std::vector<ReplyPtr>> RedisConnection::Pipeline(
     const std::vector<RedisCommand>& commands, Duration call_timeout, TimePoint deadline) {
-  if (!Claim(deadline)) {
+  CallClaim::Held claim = claim_.Acquire(deadline);
+  if (!claim) {
     return absl::UnavailableError(fmt::format(
         "redis at {}: the shared connection stayed busy past the deadline", endpoint_.Address()));
   }
-  struct Releaser {
-    RedisConnection* connection;
-    ~Releaser() { connection->Release(); }
-  } releaser{this};
   ScopedSigpipeBlock no_sigpipe;
   if (!context_) {
     Duration wait = backoff_.Remaining(clock_.Now());
@@ -123,22 +120,6 @@ absl::StatusOr<std::vector<ReplyPtr>> RedisConnection::Pipeline(
   auto replies = RoundTrip(commands, call_timeout, deadline);
   if (replies.ok()) backoff_.RecordSuccess();
   return replies;
-}
-
-bool RedisConnection::Claim(TimePoint deadline) {
-  std::unique_lock lock(claim_mu_);
-  Duration wait = std::max(Duration::zero(), deadline - clock_.Now());
-  if (!claim_cv_.wait_for(lock, wait, [this] { return !busy_; })) return false;
-  busy_ = true;
-  return true;
-}
-
-void RedisConnection::Release() {
-  {
-    std::lock_guard lock(claim_mu_);
-    busy_ = false;
-  }
-  claim_cv_.notify_one();
 }
 
 absl::Status RedisConnection::Connect(Duration call_timeout, TimePoint deadline) {
@@ -232,13 +213,8 @@ std::string RedisConnection::Scrub(std::string text) const {
 }
 
 std::shared_ptr<RedisConnection> RedisConnectionPool::Get(const RedisEndpoint& endpoint) {
-  std::lock_guard lock(mu_);
-  std::erase_if(connections_, [](const auto& entry) { return entry.second.expired(); });
-  std::weak_ptr<RedisConnection>& slot = connections_[endpoint.Key()];
-  if (auto connection = slot.lock()) return connection;
-  auto connection = std::make_shared<RedisConnection>(endpoint, clock_);
-  slot = connection;
-  return connection;
+  return connections_.Get(endpoint.Key(),
+                          [&] { return std::make_shared<RedisConnection>(endpoint, clock_); });
 }
 
 }  // namespace poolscaler::sources

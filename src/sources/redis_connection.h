@@ -1,10 +1,7 @@
 #pragma once
 // Shared, blocking hiredis connections for the redis-streams source: connect with a timeout,
 // AUTH and SELECT, pipelined commands with a per-call timeout, and reconnection with backoff.
-#include <condition_variable>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,6 +10,7 @@
 #include "poolscaler/common/secret.h"
 #include "poolscaler/common/time.h"
 #include "poolscaler/sources/backoff.h"
+#include "shared_connection.h"
 
 struct redisContext;
 struct redisReply;
@@ -47,7 +45,7 @@ absl::Status ErrorReplyStatus(std::string_view error_text, std::string_view cont
 // One hiredis context to one RedisEndpoint, shared by every source with that endpoint. The
 // context is opened lazily, dropped on any I/O error and reopened on a later call, with
 // exponential backoff (Backoff) between failed attempts. Thread-safe: calls are serialized by a
-// mutex that a caller waits for no longer than its deadline.
+// CallClaim that a caller waits for no longer than its deadline.
 class RedisConnection {
  public:
   RedisConnection(RedisEndpoint endpoint, const Clock& clock);
@@ -81,19 +79,9 @@ class RedisConnection {
   // Drops the context after an I/O error and starts backing off; returns UNAVAILABLE.
   absl::Status IoFailure(std::string_view what, std::string error);
 
-  // Claims the connection for one call, waiting at most until `deadline`; false on timeout.
-  bool Claim(TimePoint deadline);
-  void Release();
-
   const RedisEndpoint endpoint_;
   const Clock& clock_;
-  // One call at a time: a claim flag under a plain mutex + condition variable, so a waiter
-  // gives up at its deadline. (Not std::timed_mutex: GCC implements its timed lock with
-  // pthread_mutex_clocklock, which ThreadSanitizer does not see, so TSan runs would report
-  // every unlock as bogus and hide real races.)
-  std::mutex claim_mu_;
-  std::condition_variable claim_cv_;
-  bool busy_ = false;      // guarded by claim_mu_
+  CallClaim claim_;        // one call at a time
   ContextPtr context_;     // owned by the claim holder; null when disconnected
   Backoff backoff_;        // owned by the claim holder
   std::string last_error_; // owned by the claim holder; why the last I/O attempt failed
@@ -108,8 +96,7 @@ class RedisConnectionPool {
 
  private:
   const Clock& clock_;
-  std::mutex mu_;
-  std::map<std::string, std::weak_ptr<RedisConnection>> connections_;  // guarded by mu_
+  SharedConnections<RedisConnection> connections_;
 };
 
 }  // namespace poolscaler::sources
