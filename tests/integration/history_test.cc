@@ -26,10 +26,7 @@ class HistoryTest : public ScalerFixture {
   void SetUp() override {
     ScalerFixture::SetUp();
     http_port_ = FreeLoopbackPort();
-    prometheus_port_ = FreeLoopbackPort();
     ASSERT_NE(http_port_, 0);
-    ASSERT_NE(prometheus_port_, 0);
-    ASSERT_NE(http_port_, prometheus_port_);
     const std::string d = dir_.path() + "/";
     dir_.Write("prometheus.yml",
                "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
@@ -37,13 +34,24 @@ class HistoryTest : public ScalerFixture {
                "  - job_name: poolscaler\n"
                "    static_configs: [{targets: ['127.0.0.1:" +
                    std::to_string(http_port_) + "']}]\n");
-    prometheus_ = std::make_unique<Process>(
-        std::vector<std::string>{
-            kPrometheus, "--config.file=" + d + "prometheus.yml",
-            "--storage.tsdb.path=" + d + "tsdb",
-            "--web.listen-address=127.0.0.1:" + std::to_string(prometheus_port_),
-            "--log.level=warn"},
-        dir_.path());
+    StartedServer prometheus = StartOnFreePort(
+        [&](int port) {
+          return std::vector<std::string>{kPrometheus, "--config.file=" + d + "prometheus.yml",
+                                          "--storage.tsdb.path=" + d + "tsdb",
+                                          "--web.listen-address=127.0.0.1:" + std::to_string(port),
+                                          "--log.level=warn"};
+        },
+        dir_.path(),
+        [&](int port) {
+          httplib::Client c("127.0.0.1", port);
+          auto r = c.Get("/-/ready");
+          return r && r->status == 200;
+        },
+        std::chrono::seconds(30));
+    ASSERT_EQ(prometheus.error, "");
+    ASSERT_NE(prometheus.port, http_port_);
+    prometheus_port_ = prometheus.port;
+    prometheus_ = std::move(prometheus.process);
     CreateGroup("jobs", "workers");
   }
   void TearDown() override {

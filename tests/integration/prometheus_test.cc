@@ -100,29 +100,35 @@ class PrometheusTest : public ::testing::Test {
                     "']}]\n"
                     "  - job_name: b\n    static_configs: [{targets: ['" +
                     target + "']}]\n");
-    port_ = poolscaler::testing::FreeLoopbackPort();
-    if (port_ == 0) return "no free loopback port";
-    prometheus_ = new Process(
-        {kPrometheus, "--config.file=" + d + "prometheus.yml", "--storage.tsdb.path=" + d + "data",
-         "--web.listen-address=127.0.0.1:" + std::to_string(port_),
-         "--web.config.file=" + d + "web.yml", "--log.level=warn"},
-        dir_->path());
     // Ready once both jobs have been scraped: `up` has two series.
-    auto up = Factory().Create(Spec("up"));
-    if (!up.ok()) return "the prometheus source for `up`: " + up.status().ToString();
-    absl::StatusOr<Reading> r;
-    auto started = SteadyClock::now();
-    bool scraped = Eventually(
-        [&] {
+    absl::StatusOr<Reading> r = absl::UnavailableError("not sampled yet");
+    const auto started = SteadyClock::now();
+    poolscaler::testing::StartedServer prometheus = poolscaler::testing::StartOnFreePort(
+        [&](int port) {
+          return std::vector<std::string>{kPrometheus,
+                                          "--config.file=" + d + "prometheus.yml",
+                                          "--storage.tsdb.path=" + d + "data",
+                                          "--web.listen-address=127.0.0.1:" + std::to_string(port),
+                                          "--web.config.file=" + d + "web.yml",
+                                          "--log.level=warn"};
+        },
+        dir_->path(),
+        [&](int port) {
+          port_ = port;  // Spec() addresses port_
+          auto up = Factory().Create(Spec("up"));
+          if (!up.ok()) {
+            r = up.status();
+            return false;
+          }
           r = (*up)->Sample(SteadyClock::now() + std::chrono::seconds(2));
           return r.ok() && r->measures.at("value") == 2;
         },
-        std::chrono::seconds(30), std::chrono::milliseconds(200));
-    if (!scraped) {
-      return "prometheus did not scrape both jobs in 30 s: " +
-             (r.ok() ? "up=" + std::to_string(r->measures.at("value")) : r.status().ToString()) +
-             "\n" + prometheus_->Stderr();
+        std::chrono::seconds(30));
+    if (!prometheus.error.empty()) {
+      return "prometheus did not scrape both jobs: " + prometheus.error + "\nlast `up`: " +
+             (r.ok() ? "up=" + std::to_string(r->measures.at("value")) : r.status().ToString());
     }
+    prometheus_ = prometheus.process.release();
     std::printf("[figures] prometheus started and scraped both jobs in %.1f s\n",
                 ToSeconds(SteadyClock::now() - started));
     return "";

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -64,6 +65,43 @@ void StopChild(pid_t& pid, std::chrono::milliseconds grace) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   pid = 0;
+}
+
+StartedServer StartOnFreePort(const std::function<std::vector<std::string>(int port)>& argv_for,
+                              const std::string& dir, const std::function<bool(int port)>& ready,
+                              std::chrono::milliseconds wait) {
+  StartedServer s;
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    s.port = FreeLoopbackPort();
+    if (s.port == 0) {
+      s.error = "no free loopback port";
+      return s;
+    }
+    s.process = std::make_unique<Process>(argv_for(s.port), dir);
+    const auto give_up = std::chrono::steady_clock::now() + wait;
+    bool exited = false;
+    while (std::chrono::steady_clock::now() < give_up) {
+      if (s.process->Wait(std::chrono::milliseconds(0))) {
+        exited = true;
+        break;
+      }
+      if (ready(s.port)) return s;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    const std::string err = s.process->Stderr();
+    if (exited && err.find("address already in use") != std::string::npos && attempt < 3) {
+      std::fprintf(stderr, "StartOnFreePort: port %d was taken (attempt %d), trying another\n",
+                   s.port, attempt);
+      continue;
+    }
+    s.error = (exited ? "exited before it was ready"
+                      : "not ready within " + std::to_string(wait.count()) + " ms") +
+              std::string(" (port ") + std::to_string(s.port) +
+              "): " + (err.size() > 3000 ? err.substr(err.size() - 3000) : err);
+    s.process.reset();
+    return s;
+  }
+  return s;  // not reached: the third attempt returns above
 }
 
 Process::Process(const std::vector<std::string>& argv, const std::string& dir,

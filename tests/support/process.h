@@ -4,6 +4,8 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,6 +42,20 @@ std::string FileTail(const std::string& path, size_t max_bytes = 3000);
 // Stops child `pid` by PID: SIGTERM (and SIGCONT, so a SIGSTOP'ed child can act on it), then
 // SIGKILL after `grace`, and reaps it. Sets `pid` to 0. Never signals anything else.
 void StopChild(pid_t& pid, std::chrono::milliseconds grace = std::chrono::seconds(5));
+
+// A server started by StartOnFreePort: its process and the port it listens on.
+struct StartedServer {
+  std::unique_ptr<Process> process;
+  int port = 0;
+  std::string error;  // why it could not be started; empty when it was
+};
+// Starts the server `argv_for(port)` on a port that was free a moment ago and waits up to `wait`
+// for `ready(port)`. Another test may bind that port first: the server then exits saying
+// "address already in use", and it is started again on a new port (3 tries in all). Any other
+// exit, or no readiness in time, is an error that quotes the server's stderr.
+StartedServer StartOnFreePort(const std::function<std::vector<std::string>(int port)>& argv_for,
+                              const std::string& dir, const std::function<bool(int port)>& ready,
+                              std::chrono::milliseconds wait);
 
 // Runs `argv` to completion (at most `timeout`) and returns {exit code, stdout, stderr}.
 struct RunResult {
