@@ -6,7 +6,8 @@
 # two clones share objects; a target with the checkout's absolute path in a -D flag still differs
 # and is compiled again. POOLSCALER_CCACHE=0 turns it off.
 #
-# Needs $ROOT (the checkout). Sets ccache_cmake_args (empty when off) and ccache_summary.
+# Needs $ROOT (the checkout). Sets ccache_cmake_args (empty when off) and defines ccache_zero
+# and ccache_summary.
 ccache_cmake_args=()
 if [ "${POOLSCALER_CCACHE:-1}" != 0 ] && command -v ccache >/dev/null 2>&1; then
   export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$ROOT}"
@@ -21,7 +22,9 @@ ccache_zero() { [ ${#ccache_cmake_args[@]} -eq 0 ] || ccache --zero-stats >/dev/
 ccache_summary() {
   [ ${#ccache_cmake_args[@]} -eq 0 ] && return 0
   local hits misses
-  hits=$(ccache --print-stats | awk -F'\t' '$1 == "direct_cache_hit" || $1 == "preprocessed_cache_hit" { s += $2 } END { print s + 0 }')
-  misses=$(ccache --print-stats | awk -F'\t' '$1 == "cache_miss" { print $2 + 0 }')
+  read -r hits misses < <(ccache --print-stats | awk -F'\t' '
+    $1 == "direct_cache_hit" || $1 == "preprocessed_cache_hit" { h += $2 }
+    $1 == "cache_miss" { m += $2 }
+    END { print h + 0, m + 0 }')
   echo "ccache: $hits of $((hits + misses)) compiles from the cache"
 }
